@@ -1,0 +1,74 @@
+"""Publishing contract events to JetStream as an agency does.
+
+Each event goes on ``safeguarding.v1.<agency>.<event_type>`` with ``Nats-Msg-Id`` set to its
+``event_id``, so the server drops a re-send inside its duplicate window (the hub drops it after).
+Bodies are sent exactly as given: validating them is the hub's job, and its rejects say why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import nats
+import orjson
+
+import contracts
+
+_IN_FLIGHT = 4000
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    published: int
+    duplicates: int
+
+
+def route(agency: str, line: bytes) -> tuple[str, str]:
+    """The subject and message id for one line: from its event_type and event_id if it has them."""
+    try:
+        event = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        event = None
+    if not isinstance(event, dict):
+        event = {}
+    event_type = event.get("event_type")
+    event_id = event.get("event_id")
+    subject = contracts.subject_for(
+        agency, event_type if isinstance(event_type, str) and event_type else "unknown"
+    )
+    if not isinstance(event_id, str) or not event_id:
+        event_id = hashlib.sha256(line).hexdigest()
+    return subject, event_id
+
+
+async def publish_lines(url: str, agency: str, lines: Iterable[bytes]) -> PublishReport:
+    """Publish each non-blank line as one event, with many acks in flight."""
+    if agency not in contracts.AGENCIES:
+        raise ValueError(f"agency must be one of {', '.join(contracts.AGENCIES)}")
+    client = await nats.connect(url)
+    try:
+        js = client.jetstream(publish_async_max_pending=_IN_FLIGHT)
+        published = duplicates = 0
+        pending: list[asyncio.Future[nats.js.api.PubAck]] = []
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            subject, msg_id = route(agency, line)
+            pending.append(await js.publish_async(subject, line, headers={"Nats-Msg-Id": msg_id}))
+            if len(pending) >= _IN_FLIGHT:
+                d, n = await _settle(pending)
+                duplicates, published = duplicates + d, published + n
+        d, n = await _settle(pending)
+        return PublishReport(published + n - duplicates - d, duplicates + d)
+    finally:
+        await client.close()
+
+
+async def _settle(pending: list[asyncio.Future[nats.js.api.PubAck]]) -> tuple[int, int]:
+    acks = await asyncio.gather(*pending)
+    pending.clear()
+    return sum(1 for ack in acks if ack.duplicate), len(acks)

@@ -1,0 +1,195 @@
+"""Ingest benchmark: N synthetic events published to JetStream, consumed into the store.
+
+Prints, for the same store:
+  publish        JetStream publish rate (many acks in flight)
+  end-to-end     published -> committed, the hub consuming a backlog of N events
+  live           published -> committed, publishing while the hub consumes
+  intake+store   the hub's ingest service on in-memory batches (no NATS): validation, dedupe,
+                 identity, mapping, insert
+  bare insert    the library's batched insert of already-mapped events (the store's ceiling)
+
+    python benchmarks/ingest.py --events 100000 [--postgres postgresql://...] [--batch 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import itertools
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from faststream.nats import NatsBroker
+
+import contracts
+from agencies import publish_lines
+from contracts.examples import default_agency, example_event, nhs_number
+from hub.adapters.embedded_nats import EmbeddedNats
+from hub.adapters.store import Table
+from hub.bootstrap import build_application, build_ingest, build_recorder
+from hub.config import Settings
+from hub.domain.intake import Inbound
+from hub.entrypoints.consumer import create_broker
+from hub.service.ingest import IngestService, Outcome
+from hub.service.recorders import Recorder
+
+# A mix like a city's: mostly missing episodes and what follows them.
+MIX = (
+    ["missing.reported"] * 4
+    + ["missing.found"] * 4
+    + ["return_interview.offered"] * 2
+    + [
+        "return_interview.completed",
+        "police.safe_and_well_check",
+        "care.placement_started",
+        "health.concern_raised",
+        "education.concern_raised",
+        "cse.concern_raised",
+    ]
+)
+
+
+def synthetic(n: int, children: int = 5000) -> list[tuple[str, bytes]]:
+    """``n`` valid (subject, body) pairs about ``children`` children, ~400-500 bytes each."""
+    out = []
+    for i, event_type in zip(range(n), itertools.cycle(MIX), strict=False):
+        child = i % children
+        ids = {"nhs_number": nhs_number(child), "la_child_id": f"LA{child}"}
+        body = example_event(
+            event_type,
+            event_id=uuid.UUID(int=i + 1),
+            child={"ids": ids, "date_of_birth": "2004-02-01", "sex": "female"},
+        )
+        out.append(
+            (contracts.subject_for(default_agency(event_type), event_type), orjson.dumps(body))
+        )
+    return out
+
+
+def settings_for(root: Path, database_url: str | None, batch: int, writer: str) -> Settings:
+    return Settings(
+        data_dir=root,
+        database_url=database_url,
+        batch_size=batch,
+        batch_timeout=0.05,
+        writer=writer,
+    )
+
+
+class _Unused:
+    async def record(self, batch: object) -> Outcome:
+        raise AssertionError("declare() consumes nothing")
+
+    def close(self) -> None:
+        pass
+
+
+async def publish(url: str, events: list[tuple[str, bytes]]) -> float:
+    start = time.perf_counter()
+    by_agency: dict[str, list[bytes]] = {}
+    for subject, body in events:
+        by_agency.setdefault(subject.split(".")[2], []).append(body)
+    for agency, bodies in by_agency.items():
+        await publish_lines(url, agency, bodies)
+    return time.perf_counter() - start
+
+
+async def consume(
+    settings: Settings,
+    recorder: Recorder,
+    url: str,
+    n: int,
+    publishing: asyncio.Task[float] | None = None,
+) -> float:
+    app = build_application(settings)
+    store = Table(app.recorder, app.mapper)
+    broker: NatsBroker = create_broker(settings, recorder, url)
+    start = time.perf_counter()
+    await broker.start()
+    while store.position() < n:  # noqa: ASYNC110 - polling the store is what is measured
+        await asyncio.sleep(0.02)
+    elapsed = time.perf_counter() - start
+    if publishing:
+        await publishing
+    await broker.writer.close()  # type: ignore[attr-defined]
+    await broker.stop()
+    recorder.close()
+    return elapsed
+
+
+def intake_and_store(ingest: IngestService, events: list[tuple[str, bytes]], batch: int) -> float:
+    inbound = [Inbound(s, b, i) for i, (s, b) in enumerate(events, start=10**9)]
+    start = time.perf_counter()
+    for k in range(0, len(inbound), batch):
+        ingest.record(inbound[k : k + batch])
+    return time.perf_counter() - start
+
+
+def bare_insert(ingest: IngestService, n: int, batch: int) -> float:
+    template = ingest.facts.read().__next__()
+    stored = [
+        ingest.app.mapper.to_stored_event(
+            type(template)(
+                **{
+                    **template.__dict__,
+                    "originator_id": uuid.uuid4(),
+                    "timestamp": dt.datetime.now(dt.UTC),
+                }
+            )
+        )
+        for _ in range(n)
+    ]
+    start = time.perf_counter()
+    for k in range(0, n, batch):
+        ingest.app.recorder.insert_events(stored[k : k + batch])
+    return time.perf_counter() - start
+
+
+def report(name: str, n: int, seconds: float) -> None:
+    print(f"{name:14} {n:>9,} events  {seconds:7.2f} s  {n / seconds:>10,.0f} events/s", flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--postgres", metavar="URL", help="PostgreSQL store instead of SQLite")
+    parser.add_argument("--writer", choices=("process", "thread"), default="process")
+    args = parser.parse_args()
+    n = args.events
+    events = synthetic(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        print(
+            f"store: {'postgresql' if args.postgres else 'sqlite'}; batch {args.batch}; "
+            f"writer {args.writer}; {sum(len(b) for _, b in events) // n} bytes/event"
+        )
+        with EmbeddedNats(root / "nats-a") as nats:
+            settings = settings_for(root / "a", args.postgres, args.batch, args.writer)
+            await declare(settings, nats.url)
+            report("publish", n, await publish(nats.url, events))
+            report("end-to-end", n, await consume(settings, build_recorder(settings), nats.url, n))
+        with EmbeddedNats(root / "nats-b") as nats:
+            settings = settings_for(root / "b", args.postgres, args.batch, args.writer)
+            await declare(settings, nats.url)
+            recorder = build_recorder(settings)
+            publishing = asyncio.create_task(publish(nats.url, events))
+            report("live", n, await consume(settings, recorder, nats.url, n, publishing))
+        fresh = build_ingest(settings_for(root / "c", args.postgres, args.batch, args.writer))
+        report("intake+store", n, intake_and_store(fresh, events, args.batch))
+        report("bare insert", n, bare_insert(fresh, n, args.batch))
+
+
+async def declare(settings: Settings, url: str) -> None:
+    """Create the stream and consumer before publishing, as a running hub would have."""
+    broker = create_broker(settings, _Unused(), url)
+    await broker.start()
+    await broker.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Adapters: the hub's ports onto storage and NATS."""

@@ -1,0 +1,74 @@
+"""Settings, from ``HUB_*`` environment variables (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import ConfigurationError
+
+SQLITE_RECORDER = "hub.adapters.sqlite_recorder:SQLiteBatchRecorder"
+
+
+class Settings(BaseSettings):
+    """Everything the hub can be told. Defaults are the embedded, single-machine setup."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    data_dir: Path = Path(".hub")
+    database_url: str | None = Field(
+        default=None, description="postgresql://user@host:port/db; unset: SQLite in data_dir"
+    )
+    nats_url: str | None = Field(
+        default=None, description="unset: hub serve starts its own nats-server"
+    )
+    stream: str = "SAFEGUARDING"
+    durable: str = "hub"
+    batch_size: int = Field(default=1000, ge=1, le=10_000)
+    batch_timeout: float = Field(default=0.2, gt=0)
+    ack_wait: float = Field(default=30.0, gt=0)
+    duplicate_window: float = Field(default=120.0, gt=0)
+    retry_delay: float = Field(default=2.0, gt=0)
+    lock_timeout: int = Field(default=30, ge=1, description="seconds to wait for a locked store")
+    writer: Literal["process", "thread"] = "process"
+    log_level: str = "INFO"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "hub.sqlite"
+
+    @property
+    def nats_url_file(self) -> Path:
+        """Where ``hub serve`` writes the URL of the nats-server it started."""
+        return self.data_dir / "nats.url"
+
+    def store_env(self) -> dict[str, str]:
+        """The eventsourcing library's settings for this store."""
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "HUB_PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "HUB_SQLITE_DBNAME": str(self.sqlite_path),
+                "HUB_SQLITE_LOCK_TIMEOUT": str(self.lock_timeout),
+                "HUB_APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
+            }
+        url = urlsplit(self.database_url)
+        if url.scheme not in ("postgresql", "postgres") or not url.path.strip("/"):
+            raise ConfigurationError(
+                "HUB_DATABASE_URL must look like postgresql://user@host:port/dbname"
+            )
+        schema = parse_qs(url.query).get("schema", ["public"])[0]
+        return {
+            "HUB_PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "HUB_POSTGRES_DBNAME": unquote(url.path.strip("/")),
+            "HUB_POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "HUB_POSTGRES_PORT": str(url.port or 5432),
+            "HUB_POSTGRES_USER": unquote(url.username or "postgres"),
+            "HUB_POSTGRES_PASSWORD": unquote(url.password or ""),
+            "HUB_POSTGRES_SCHEMA": schema,
+            "HUB_POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
+        }

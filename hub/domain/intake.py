@@ -1,0 +1,195 @@
+"""The intake decides, message by message, what a batch adds to the record.
+
+Each message is one of: a new fact (recorded, its child resolved), a duplicate of a fact already
+held (stored once, acknowledged), a reject (kept with a reason, never a fact), or one of the
+hub's own reject notices, which share the stream and are passed over. Messages are
+decided in stream order, so a correction may follow its target in the same batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from uuid import UUID
+
+import orjson
+
+import contracts
+from contracts import ContractViolation, Envelope
+from hub.domain.events import FactRecorded, MessageRejected, fact_id, rejection_id
+from hub.domain.identity import IdentityRegistry
+
+CORRECTIONS = ("record.corrected", "record.retracted")
+IDENTITY = ("identity.linked", "identity.unlinked")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message as it came off the stream."""
+
+    subject: str
+    data: bytes
+    stream_seq: int
+
+
+class FactLookup(Protocol):
+    """What the intake needs to know about facts already stored."""
+
+    def existing(self, ids: Collection[UUID]) -> set[UUID]: ...
+
+    def get(self, id: UUID) -> FactRecorded | None: ...
+
+
+@dataclass
+class Decisions:
+    """What one batch adds: facts, rejections, and identifiers seen for the first time."""
+
+    facts: list[FactRecorded] = field(default_factory=list)
+    rejections: list[MessageRejected] = field(default_factory=list)
+    identifiers: dict[UUID, UUID] = field(default_factory=dict)
+    duplicates: int = 0
+    passed_over: int = 0
+
+
+class _Refused(Exception):
+    """A message failed a check that needs the hub's records (not only the contract)."""
+
+
+class Intake:
+    """Decides what a batch of messages adds to the record. Holds no I/O of its own."""
+
+    def __init__(self, registry: IdentityRegistry, facts: FactLookup, stream: str) -> None:
+        self.registry = registry
+        self.facts = facts
+        self.stream = stream
+
+    def decide(self, batch: Sequence[Inbound], now: dt.datetime) -> Decisions:
+        decisions = Decisions()
+        parsed: list[tuple[Inbound, Envelope]] = []
+        for message in batch:
+            if contracts.is_rejection(message.subject):
+                decisions.passed_over += 1
+                continue
+            try:
+                parsed.append((message, self._parse(message, now)))
+            except ContractViolation as error:
+                decisions.rejections.append(self._reject(message, str(error), now))
+        ids = [fact_id(event.event_id) for _, event in parsed]
+        stored = self.facts.existing(ids)
+        in_batch: dict[UUID, FactRecorded] = {}
+        for (message, event), id in zip(parsed, ids, strict=True):
+            try:
+                fact = self._decide_one(message, event, id, stored, in_batch, now)
+            except (_Refused, ContractViolation) as refusal:
+                decisions.rejections.append(
+                    self._reject(message, str(refusal), now, str(event.event_id))
+                )
+                continue
+            if fact is None:
+                decisions.duplicates += 1
+                continue
+            in_batch[fact.originator_id] = fact
+            decisions.facts.append(fact)
+        decisions.identifiers = self.registry.staged()
+        return decisions
+
+    def _parse(self, message: Inbound, now: dt.datetime) -> Envelope:
+        subject = contracts.parse_subject(message.subject)
+        if subject is None:
+            raise ContractViolation("subject must be safeguarding.v1.<agency>.<event_type>")
+        if subject.agency not in contracts.AGENCIES:
+            raise ContractViolation(
+                f"subject: unknown agency; expected one of {', '.join(contracts.AGENCIES)}"
+            )
+        event = contracts.parse_event(message.data, now=now)
+        if event.source.agency != subject.agency:
+            raise ContractViolation(
+                f"source.agency '{event.source.agency}' does not match the subject's agency "
+                f"'{subject.agency}'"
+            )
+        if event.event_type != subject.event_type:
+            raise ContractViolation(
+                f"event_type '{event.event_type}' does not match the subject's type"
+            )
+        return event
+
+    def _decide_one(
+        self,
+        message: Inbound,
+        event: Envelope,
+        id: UUID,
+        stored: set[UUID],
+        in_batch: dict[UUID, FactRecorded],
+        now: dt.datetime,
+    ) -> FactRecorded | None:
+        body = orjson.loads(message.data)
+        if id in stored or id in in_batch:
+            earlier = in_batch.get(id) or self.facts.get(id)
+            if earlier is not None and earlier.body != body:
+                raise _Refused(
+                    "event_id is already recorded with different content; "
+                    "send record.corrected to change a record"
+                )
+            return None
+        if event.event_type in CORRECTIONS:
+            self._check_target(event, in_batch)
+        child_id, joined, other_id = self._resolve_children(event)
+        return FactRecorded(
+            originator_id=id,
+            originator_version=1,
+            timestamp=now,
+            agency=event.source.agency,
+            event_type=event.event_type,
+            event_id=str(event.event_id),
+            body=body,
+            child_id=child_id,
+            joined_child_ids=joined,
+            other_child_id=other_id,
+            stream_seq=message.stream_seq,
+        )
+
+    def _check_target(self, event: Envelope, in_batch: dict[UUID, FactRecorded]) -> None:
+        target_id = fact_id(event.payload.target_event_id)
+        target = in_batch.get(target_id) or self.facts.get(target_id)
+        if target is None:
+            raise _Refused(
+                "payload.target_event_id is not a record the hub holds; "
+                "publish the original event first"
+            )
+        if target.agency != event.source.agency:
+            raise _Refused("payload.target_event_id is another agency's record")
+        if target.event_type in CORRECTIONS:
+            raise _Refused("payload.target_event_id is a correction or retraction, not a record")
+        if event.event_type == "record.corrected":
+            contracts.parse_payload(target.event_type, event.payload.replacement)
+
+    def _resolve_children(self, event: Envelope) -> tuple[str | None, list[str], str | None]:
+        if event.child is None:
+            return None, [], None
+        own = self.registry.resolve(event.child.ids.keys())
+        joined = [str(child) for child in own.joined]
+        other_id = None
+        if event.event_type in IDENTITY:
+            other = self.registry.resolve(event.payload.other.ids.keys())
+            joined += [str(child) for child in other.joined]
+            other_id = str(other.child_id)
+        return str(own.child_id), joined, other_id
+
+    def _reject(
+        self, message: Inbound, reason: str, now: dt.datetime, event_id: str | None = None
+    ) -> MessageRejected:
+        subject = contracts.parse_subject(message.subject)
+        return MessageRejected(
+            originator_id=rejection_id(self.stream, message.stream_seq),
+            originator_version=1,
+            timestamp=now,
+            subject=message.subject,
+            agency=subject.agency if subject else "",
+            reason=reason,
+            event_id=event_id,
+            raw_base64=base64.b64encode(message.data).decode("ascii"),
+            stream_seq=message.stream_seq,
+        )

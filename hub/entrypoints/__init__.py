@@ -1,0 +1,1 @@
+"""Entrypoints: the NATS consumer and the command line. Thin: parse, call, report."""

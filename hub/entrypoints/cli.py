@@ -1,0 +1,138 @@
+"""The ``hub`` command. Each subcommand parses its arguments, makes one call, and prints."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+import contracts
+from agencies import publish_lines
+from hub import bootstrap
+from hub.config import Settings
+from hub.errors import HubError
+from hub.service import queries
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.run(args, settings) or 0)
+    except HubError as error:
+        print(f"hub: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(bootstrap.serve(settings))
+    return 0
+
+
+def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    url = bootstrap.client_nats_url(settings)
+    with args.file.open("rb") as lines:
+        report = asyncio.run(publish_lines(url, args.agency, lines))
+    print(f"published {report.published}, duplicate {report.duplicates}")
+    return 0
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    app = bootstrap.build_application(settings)
+    _print(queries.status(app), args.format)
+    return 0
+
+
+def _rejects(args: argparse.Namespace, settings: Settings) -> int:
+    app = bootstrap.build_application(settings)
+    rows = queries.rejects(app, args.agency)
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        for row in rows:
+            print(f"{row['rejected_at']}  {row['subject']}  #{row['stream_seq']}  {row['reason']}")
+        print(f"{len(rows)} rejected")
+    return 0
+
+
+def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    _write(orjson.dumps(contracts.json_schema(), option=orjson.OPT_INDENT_2), args.out)
+    return 0
+
+
+def _asyncapi(args: argparse.Namespace, settings: Settings) -> int:
+    from faststream.nats import NatsBroker
+
+    from hub.entrypoints.consumer import specification
+
+    document = specification(NatsBroker()).to_specification().to_json()
+    _write(orjson.dumps(orjson.loads(document), option=orjson.OPT_INDENT_2), args.out)
+    return 0
+
+
+def _print(data: dict[str, Any], fmt: str) -> None:
+    if fmt == "json":
+        print(orjson.dumps(data).decode())
+    else:
+        for key, value in data.items():
+            print(f"{key:12} {value}")
+
+
+def _write(data: bytes, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(data.decode() + "\n")
+    else:
+        out.write_bytes(data + b"\n")
+        print(f"wrote {out}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hub", description="Multi-agency safeguarding information-sharing hub."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="consume agency events into the store")
+    serve.set_defaults(run=_serve)
+
+    publish = commands.add_parser("publish", help="publish a JSONL file of events as an agency")
+    publish.add_argument("--agency", required=True, choices=contracts.AGENCIES)
+    publish.add_argument("file", type=Path, metavar="FILE.jsonl")
+    publish.set_defaults(run=_publish)
+
+    for name, run, text in (
+        ("status", _status, "how much the store holds"),
+        ("rejects", _rejects, "messages refused, and why"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--format", choices=("text", "json"), default="text")
+        sub.set_defaults(run=run)
+        if name == "rejects":
+            sub.add_argument("--agency", choices=contracts.AGENCIES)
+
+    contract = commands.add_parser("contracts", help="the agency event contract")
+    documents = contract.add_subparsers(required=True, metavar="DOCUMENT")
+    for name, run, text in (
+        ("schema", _schema, "JSON Schema of an event body"),
+        ("asyncapi", _asyncapi, "AsyncAPI document of the subjects"),
+    ):
+        sub = documents.add_parser(name, help=text)
+        sub.add_argument("--out", type=Path)
+        sub.set_defaults(run=run)
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

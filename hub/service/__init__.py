@@ -1,0 +1,1 @@
+"""The service layer: the application that records what the intake decides."""

@@ -1,0 +1,78 @@
+"""Fixtures shared by every layer: an isolated environment, real NATS, both stores."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from hub.adapters.embedded_nats import EmbeddedNats
+from hub.config import Settings
+
+POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No HUB_* or eventsourcing setting from the developer's shell leaks into a test."""
+    saved = dict(os.environ)
+    for key in list(os.environ):
+        if key.startswith(("HUB_", "PERSISTENCE_MODULE", "SQLITE_", "POSTGRES_", "CIPHER_")):
+            monkeypatch.delenv(key)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    """A real nats-server 2.14 with JetStream, on a free loopback port, for one test."""
+    with EmbeddedNats(tmp_path / "nats") as server:
+        yield server
+
+
+def _postgres_schema() -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        connection = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must be reachable in CI at {POSTGRES_URL}: {error}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
+    with connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{POSTGRES_URL}?schema={schema}"
+        finally:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Hub settings on a fresh store: SQLite in a temporary folder, or a PostgreSQL schema."""
+    base = {
+        "data_dir": tmp_path / "hub",
+        "ack_wait": 2.0,
+        "batch_timeout": 0.05,
+        "retry_delay": 0.2,
+        "writer": "thread",
+    }
+    if request.param == "sqlite":
+        yield Settings(**base)
+    else:
+        yield from (Settings(**base, database_url=url) for url in _postgres_schema())
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "hub",
+        ack_wait=2.0,
+        batch_timeout=0.05,
+        retry_delay=0.2,
+        writer="thread",
+    )

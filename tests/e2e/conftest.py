@@ -1,0 +1,60 @@
+"""Run the ``hub`` command as a user does: a separate process, configured by environment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+
+class HubCommand:
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.env = {**os.environ, "HUB_DATA_DIR": str(data_dir), "HUB_LOG_LEVEL": "WARNING", **env}
+        self.servers: list[subprocess.Popen[bytes]] = []
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hub.entrypoints.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def json(self, *args: str) -> object:
+        result = self.run(*args, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        return orjson.loads(result.stdout)
+
+    def serve(self, log: Path) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub.entrypoints.cli", "serve"],
+            env=self.env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        self.servers.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in self.servers:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@pytest.fixture
+def hub_command(tmp_path: Path) -> Iterator[HubCommand]:
+    command = HubCommand(tmp_path / "hub")
+    yield command
+    command.stop()

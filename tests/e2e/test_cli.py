@@ -1,0 +1,68 @@
+"""The commands a user runs, on the embedded default (own nats-server, SQLite)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import orjson
+
+from contracts.examples import example_event
+from tests.e2e.conftest import HubCommand
+
+
+def _wait_for(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_serve_publish_status_and_rejects(hub_command: HubCommand, tmp_path: Path) -> None:
+    events = [example_event("missing.reported") for _ in range(4)]
+    lines = [orjson.dumps(e) for e in events] + [orjson.dumps(events[0]), b"{oops"]
+    jsonl = tmp_path / "police.jsonl"
+    jsonl.write_bytes(b"\n".join(lines) + b"\n")
+    url_file = tmp_path / "hub" / "nats.url"
+
+    server = hub_command.serve(tmp_path / "serve.log")
+    _wait_for(url_file.exists)
+    published = hub_command.run("publish", "--agency", "police", str(jsonl))
+    assert published.returncode == 0, published.stderr
+    assert published.stdout.strip() == "published 5, duplicate 1"
+
+    _wait_for(
+        lambda: (
+            hub_command.json("status")
+            == {"stored": 4, "rejected": 1, "position": 4, "identifiers": 2}
+        )
+    )
+    [reject] = hub_command.json("rejects")  # type: ignore[misc]
+    assert reject["reason"] == "body is not valid JSON"
+    assert reject["subject"] == "safeguarding.v1.police.unknown"
+
+    hub_command.stop()
+    assert server.returncode == 0
+    assert not url_file.exists(), "the embedded server's address is removed when it stops"
+    log = (tmp_path / "serve.log").read_text()
+    assert "9990000018" not in log and "LA-1" not in log, "identifiers must never be logged"
+
+
+def test_publish_without_a_server_says_what_to_do(hub_command: HubCommand, tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_text("")
+    result = hub_command.run("publish", "--agency", "police", str(tmp_path / "empty.jsonl"))
+    assert result.returncode == 2
+    assert "start `hub serve`" in result.stderr
+
+
+def test_contract_documents_are_written(hub_command: HubCommand, tmp_path: Path) -> None:
+    assert hub_command.run("contracts", "schema", "--out", str(tmp_path / "s.json")).returncode == 0
+    schema = orjson.loads((tmp_path / "s.json").read_bytes())
+    assert len(schema["discriminator"]["mapping"]) == 32
+    result = hub_command.run("contracts", "asyncapi")
+    document = orjson.loads(result.stdout)
+    assert document["asyncapi"].startswith("3.")
+    addresses = {c["address"] for c in document["channels"].values()}
+    assert "safeguarding.v1.police.missing.reported" in addresses
+    assert "safeguarding.v1.rejected.health" in addresses
+    assert "safeguarding.v1.health.missing.reported" not in addresses

@@ -1,0 +1,169 @@
+"""The hub consuming a real nats-server's JetStream into a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+
+import nats
+import orjson
+import pytest
+
+from contracts.examples import example_event
+from hub.adapters.embedded_nats import EmbeddedNats
+from hub.config import Settings
+from tests.support import eventually, publish, running_hub
+
+
+async def _declare(settings: Settings, url: str) -> None:
+    async with running_hub(settings, url):
+        pass
+
+
+async def test_published_events_are_stored(settings: Settings, nats_server: EmbeddedNats) -> None:
+    events = [example_event("missing.reported") for _ in range(25)]
+    async with running_hub(settings, nats_server.url) as store:
+        await publish(nats_server.url, *events)
+        await eventually(lambda: store.stored() == 25)
+        stored = [str(f.originator_id) for f in store.facts()]
+    assert sorted(stored) == sorted(e["event_id"] for e in events)
+
+
+async def test_the_same_event_twice_is_stored_once(
+    sqlite_settings: Settings, nats_server: EmbeddedNats
+) -> None:
+    event = example_event("missing.reported")
+    async with running_hub(sqlite_settings, nats_server.url) as store:
+        first, inside_window = await publish(nats_server.url, event, event)
+        # A re-send the server cannot recognise (another message id, as after its window).
+        [outside_window] = await publish(nats_server.url, event, msg_id=str(uuid.uuid4()))
+        await eventually(lambda: store.status()["position"] >= 1)
+        await asyncio.sleep(0.5)
+        status = store.status()
+    assert (first.duplicate, inside_window.duplicate, outside_window.duplicate) == (
+        None,
+        True,
+        None,
+    )
+    assert (status["stored"], status["rejected"]) == (1, 0)
+
+
+async def test_events_published_before_the_hub_starts_are_stored(
+    sqlite_settings: Settings, nats_server: EmbeddedNats
+) -> None:
+    await _declare(sqlite_settings, nats_server.url)
+    await publish(nats_server.url, *[example_event("missing.found") for _ in range(10)])
+    async with running_hub(sqlite_settings, nats_server.url) as store:
+        await eventually(lambda: store.stored() == 10)
+
+
+BAD_INPUT = [
+    ("safeguarding.v1.police.missing.reported", b"not json", "body is not valid JSON"),
+    ("safeguarding.v1.police.missing.reported", b'["a list"]', "body must be one JSON object"),
+    (
+        "safeguarding.v1.police.missing.teleported",
+        orjson.dumps(example_event("missing.reported") | {"event_type": "missing.teleported"}),
+        "unknown event type",
+    ),
+    (
+        "safeguarding.v1.police.missing.reported",
+        orjson.dumps(example_event("missing.reported", payload={"episode_ref": "E"})),
+        "payload.last_seen_at: Field required",
+    ),
+    (
+        "safeguarding.v1.police.missing.reported",
+        orjson.dumps(example_event("missing.reported", risk=3)),
+        "payload.risk",
+    ),
+    (
+        "safeguarding.v1.police.missing.reported",
+        orjson.dumps(
+            example_event("missing.reported", child={"ids": {"nhs_number": "9434765918"}})
+        ),
+        "Modulus 11",
+    ),
+    (
+        "safeguarding.v1.education.education.concern_raised",
+        orjson.dumps(
+            example_event("education.concern_raised", child={"ids": {"upn": "A999000000005"}})
+        ),
+        "check letter",
+    ),
+    (
+        "safeguarding.v1.police.missing.reported",
+        orjson.dumps(example_event("missing.reported", occurred_at="2018-03-10T14:00:00")),
+        "timezone",
+    ),
+    (
+        "safeguarding.v1.health.missing.reported",
+        orjson.dumps(example_event("missing.reported")),
+        "does not match the subject's agency",
+    ),
+    (
+        "safeguarding.v1.police.record.retracted",
+        orjson.dumps(example_event("record.retracted", target_event_id=str(uuid.uuid4()))),
+        "not a record the hub holds",
+    ),
+]
+
+
+async def test_every_kind_of_bad_input_is_rejected_with_its_reason(
+    sqlite_settings: Settings, nats_server: EmbeddedNats
+) -> None:
+    client = await nats.connect(nats_server.url)
+    notices = await client.subscribe("safeguarding.v1.rejected.>")
+    async with running_hub(sqlite_settings, nats_server.url) as store:
+        await publish(nats_server.url, *[(subject, data) for subject, data, _ in BAD_INPUT])
+        good = example_event("missing.reported")
+        await publish(nats_server.url, good)
+        await eventually(
+            lambda: store.status()["rejected"] == len(BAD_INPUT) and store.stored() == 1
+        )
+        rejects = store.rejects()
+        received = [orjson.loads((await notices.next_msg(timeout=5)).data) for _ in BAD_INPUT]
+        js = client.jetstream()
+        info = None
+        # The notices share the stream: the hub passes over them too, then all is settled.
+        for _ in range(100):
+            info = await js.consumer_info(sqlite_settings.stream, sqlite_settings.durable)
+            if info.num_ack_pending == 0 and info.num_pending == 0:
+                break
+            await asyncio.sleep(0.05)
+    await client.close()
+    for row, (subject, _, expected) in zip(rejects, BAD_INPUT, strict=True):
+        assert row["subject"] == subject and expected in row["reason"], row
+    assert sorted(n["reason"] for n in received) == sorted(r["reason"] for r in rejects)
+    assert all("9434765918" not in n["reason"] for n in received)
+    assert info is not None
+    assert (info.num_ack_pending, info.num_pending, info.num_redelivered) == (0, 0, 0)
+
+
+async def test_a_locked_store_is_retried_not_rejected(
+    sqlite_settings: Settings, nats_server: EmbeddedNats
+) -> None:
+    settings = sqlite_settings.model_copy(update={"lock_timeout": 1})
+    async with running_hub(settings, nats_server.url) as store:
+        blocker = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        await publish(nats_server.url, *[example_event("missing.reported") for _ in range(5)])
+        await asyncio.sleep(2.5)  # long enough for at least one failed attempt
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        await eventually(lambda: store.stored() == 5)
+        assert store.status()["rejected"] == 0
+
+
+@pytest.mark.parametrize("writer", ["process"])
+async def test_the_writer_process_stores_what_is_published(
+    sqlite_settings: Settings, nats_server: EmbeddedNats, writer: str
+) -> None:
+    settings = sqlite_settings.model_copy(update={"writer": writer})
+    events = [example_event("missing.reported") for _ in range(2500)]
+    async with running_hub(settings, nats_server.url) as store:
+        await publish(nats_server.url, *events[:5])
+        from agencies import publish_lines
+
+        report = await publish_lines(nats_server.url, "police", [orjson.dumps(e) for e in events])
+        await eventually(lambda: store.stored() == 2500)
+    assert (report.published, report.duplicates) == (2495, 5)

@@ -1,0 +1,89 @@
+"""Helpers for tests that run the hub against real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import nats
+import orjson
+
+import contracts
+from hub.adapters.store import Table
+from hub.bootstrap import build_application, build_recorder
+from hub.config import Settings
+from hub.entrypoints.consumer import create_broker
+from hub.service import queries
+from hub.service.recorders import Recorder
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:
+    """Wait for ``check()`` to return something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {value!r})")
+        await asyncio.sleep(every)
+
+
+class Store:
+    """Read side of a hub's store, as ``hub status`` and ``hub rejects`` see it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = build_application(settings)
+
+    def status(self) -> dict[str, int]:
+        return queries.status(self.app)
+
+    def rejects(self) -> list[dict[str, Any]]:
+        return queries.rejects(self.app)
+
+    def facts(self) -> list[Any]:
+        return list(Table(self.app.recorder, self.app.mapper).read())
+
+    def stored(self) -> int:
+        return self.status()["stored"]
+
+
+@asynccontextmanager
+async def running_hub(
+    settings: Settings, url: str, recorder: Recorder | None = None
+) -> AsyncIterator[Store]:
+    """The hub's consumer running in this event loop, as ``hub serve`` runs it."""
+    recorder = recorder or build_recorder(settings)
+    broker = create_broker(settings, recorder, url)
+    await broker.start()
+    try:
+        yield Store(settings)
+    finally:
+        await broker.writer.close()  # type: ignore[attr-defined]
+        await broker.stop()
+        recorder.close()
+
+
+async def publish(
+    url: str, *bodies: dict[str, Any] | tuple[str, bytes], msg_id: str | None = None
+) -> list[Any]:
+    """Publish events as their agency would (or raw ``(subject, bytes)``); return the acks."""
+    client = await nats.connect(url)
+    try:
+        js = client.jetstream()
+        acks = []
+        for body in bodies:
+            if isinstance(body, tuple):
+                subject, data = body
+                headers = None
+            else:
+                subject = contracts.subject_for(body["source"]["agency"], body["event_type"])
+                data = orjson.dumps(body)
+                headers = {"Nats-Msg-Id": msg_id or body["event_id"]}
+            acks.append(await js.publish(subject, data, headers=headers))
+        return acks
+    finally:
+        await client.close()
