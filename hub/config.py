@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     durable: str = "hub"
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     batch_timeout: float = Field(default=0.2, gt=0)
-    ack_wait: float = Field(default=30.0, gt=0)
+    ack_wait: float = Field(default=10.0, gt=0)
     duplicate_window: float = Field(default=120.0, gt=0)
     retry_delay: float = Field(default=2.0, gt=0)
     lock_timeout: int = Field(default=30, ge=1, description="seconds to wait for a locked store")

@@ -1,10 +1,12 @@
 """The JetStream stream and durable consumer the hub reads, configured in one place.
 
-The consumer acknowledges cumulatively (``AckPolicy.ALL``): one ack per batch, after the batch
-is committed, acknowledges every message up to it. That is safe only while no message past an
-uncommitted one is ever acknowledged: batches are recorded and acknowledged strictly in order by
-one writer, a failed batch is retried rather than skipped, and at most two batches are in
-flight (one being stored while the next is fetched: ``max_ack_pending == 2 * batch_size``).
+Every message is acknowledged on its own (``AckPolicy.EXPLICIT``), after the batch it came in
+is committed. Cumulative acks (``AckPolicy.ALL``, one per batch) were tried and dropped: FastStream
+0.7.8's pull loop can lose a partly fetched batch when nats-py raises a plain
+``asyncio.TimeoutError`` it does not catch (or on a closed connection), and a later cumulative
+ack would then acknowledge those messages unstored. With explicit acks they are redelivered after
+``ack_wait``. ``max_ack_pending`` leaves room for such stranded messages beside the two batches
+in flight (one stored while the next is fetched).
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ def stream(settings: Settings) -> JStream:
 def consumer_config(settings: Settings) -> ConsumerConfig:
     return ConsumerConfig(
         durable_name=settings.durable,
-        ack_policy=AckPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=settings.ack_wait,
-        max_ack_pending=2 * settings.batch_size,
+        max_ack_pending=4 * settings.batch_size,
         max_deliver=-1,
     )
 

@@ -99,7 +99,7 @@ def _document_contract(broker: NatsBroker) -> None:
 
 def _settler(broker: NatsBroker, settings: Settings) -> Any:
     async def settle(messages: list[Msg], batch: list[Inbound], outcome: Outcome) -> None:
-        """Tell agencies what was refused, terminate each reject, ack the rest cumulatively."""
+        """Tell agencies what was refused, then terminate each reject and ack each fact."""
         for rejection in outcome.rejections:
             log.info(
                 "rejected stream message %d on %s: %s",
@@ -122,13 +122,7 @@ def _settler(broker: NatsBroker, settings: Settings) -> Any:
                 stream=settings.stream,
             )
         rejected = {rejection.stream_seq for rejection in outcome.rejections}
-        last_accepted: Msg | None = None
         for message, inbound in zip(messages, batch, strict=True):
-            if inbound.stream_seq in rejected:
-                await message.term()
-            else:
-                last_accepted = message
-        if last_accepted is not None:
-            await last_accepted.ack()
+            await (message.term() if inbound.stream_seq in rejected else message.ack())
 
     return settle

@@ -1,8 +1,8 @@
 """Records batches in arrival order and acknowledges each only after it is committed.
 
 The subscriber hands a batch over and goes back to fetching, so the next batch arrives while
-this one is stored. Acknowledgement is cumulative (see ``hub.adapters.jetstream``), so order is
-everything: a batch is acknowledged only when every earlier batch has been, and a batch that
+this one is stored. One task records batches in the order they arrived, so a fact never lands
+before an earlier message about the same record (a correction after its target); a batch that
 fails is retried in place, holding back everything after it, rather than skipped.
 """
 

@@ -67,6 +67,8 @@ def _start_writer(settings: Settings) -> None:
 
     # A writer without its hub would store batches nobody acknowledges: stop with the hub.
     die_with_parent(signal.SIGKILL)
+    # Ctrl-C reaches the whole process group; the hub finishes the queued batch, then stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _ingest = build_ingest(settings)
     # The registry and store are long-lived: keep the collector from rescanning them.
     gc.freeze()
