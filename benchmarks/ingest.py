@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import datetime as dt
 import itertools
+import os
 import tempfile
 import time
 import uuid
@@ -35,7 +36,7 @@ from hub.config import Settings
 from hub.domain.intake import Inbound
 from hub.entrypoints.consumer import create_broker
 from hub.service.ingest import IngestService, Outcome
-from hub.service.recorders import Recorder
+from hub.service.recorders import ProcessRecorder, Recorder
 
 # A mix like a city's: mostly missing episodes and what follows them.
 MIX = (
@@ -98,21 +99,44 @@ async def publish(url: str, events: list[tuple[str, bytes]]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def processes(recorder: Recorder, nats: EmbeddedNats) -> dict[str, int]:
+    pids = {"hub main": os.getpid()}
+    if isinstance(recorder, ProcessRecorder):
+        pids["writer"] = next(iter(recorder.executor._processes))  # type: ignore[attr-defined]
+    if nats.process is not None:
+        pids["nats-server"] = nats.process.pid
+    return pids
+
+
 async def consume(
     settings: Settings,
     recorder: Recorder,
-    url: str,
+    nats: EmbeddedNats,
     n: int,
     publishing: asyncio.Task[float] | None = None,
 ) -> float:
+    """Seconds from starting the consumer to N facts committed; prints each process's CPU."""
     app = build_application(settings)
     store = Table(app.recorder, app.mapper)
-    broker: NatsBroker = create_broker(settings, recorder, url)
+    broker: NatsBroker = create_broker(settings, recorder, nats.url)
+    pids = processes(recorder, nats)
+    cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     start = time.perf_counter()
     await broker.start()
     while store.position() < n:  # noqa: ASYNC110 - polling the store is what is measured
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - start
+    used = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
+    print(
+        "  cpu while consuming: "
+        + ", ".join(f"{name} {s:.2f} s ({s / n * 1e6:.0f} us/event)" for name, s in used.items())
+    )
     if publishing:
         await publishing
     await broker.writer.close()  # type: ignore[attr-defined]
@@ -172,13 +196,14 @@ async def main() -> None:
             settings = settings_for(root / "a", args.postgres, args.batch, args.writer)
             await declare(settings, nats.url)
             report("publish", n, await publish(nats.url, events))
-            report("end-to-end", n, await consume(settings, build_recorder(settings), nats.url, n))
+            elapsed = await consume(settings, build_recorder(settings), nats, n)
+            report("end-to-end", n, elapsed)
         with EmbeddedNats(root / "nats-b") as nats:
             settings = settings_for(root / "b", args.postgres, args.batch, args.writer)
             await declare(settings, nats.url)
             recorder = build_recorder(settings)
             publishing = asyncio.create_task(publish(nats.url, events))
-            report("live", n, await consume(settings, recorder, nats.url, n, publishing))
+            report("live", n, await consume(settings, recorder, nats, n, publishing))
         fresh = build_ingest(settings_for(root / "c", args.postgres, args.batch, args.writer))
         report("intake+store", n, intake_and_store(fresh, events, args.batch))
         report("bare insert", n, bare_insert(fresh, n, args.batch))

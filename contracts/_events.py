@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from contracts import _any_agency, _health_education, _local_authority, _police
@@ -61,8 +62,6 @@ Event = Annotated[
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
-_MAX_TAG = 60
-
 
 def parse_event(data: bytes | str, *, now: dt.datetime | None = None) -> Envelope:
     """Validate one JSON event body against the v1 contract.
@@ -81,7 +80,8 @@ def parse_payload(event_type: str, payload: Any) -> BaseModel:
     model = EVENT_TYPES[event_type].model_fields["payload"].annotation
     assert isinstance(model, type) and issubclass(model, BaseModel)
     try:
-        return model.model_validate(payload, strict=False)
+        # As JSON and strict, exactly as the original event's payload was checked.
+        return model.model_validate_json(orjson.dumps(payload), strict=True)
     except ValidationError as error:
         raise ContractViolation(describe(error, prefix=("payload", "replacement"))) from None
 
@@ -98,8 +98,8 @@ def describe(error: ValidationError, prefix: tuple[str, ...] = ()) -> str:
             reasons.append("body must be one JSON object")
             continue
         if kind == "union_tag_invalid":
-            tag = str(item.get("ctx", {}).get("tag", ""))[:_MAX_TAG]
-            reasons.append(f"event_type: unknown event type '{tag}'")
+            # The rejected value is not repeated: it is whatever the publisher put there.
+            reasons.append("event_type: not a v1 event type (see the contract's list)")
             continue
         if kind == "union_tag_not_found":
             reasons.append("event_type: field required")
@@ -107,6 +107,11 @@ def describe(error: ValidationError, prefix: tuple[str, ...] = ()) -> str:
         loc = [str(part) for part in item["loc"]]
         if loc and loc[0] in EVENT_TYPES:
             loc = loc[1:]
+        if kind == "extra_forbidden":
+            # The unexpected key's name is the publisher's text: name only where it was.
+            path = ".".join([*prefix, *loc[:-1]]) or "body"
+            reasons.append(f"{path}: has a field the contract does not define")
+            continue
         path = ".".join([*prefix, *loc])
         message = item["msg"].removeprefix("Value error, ")
         reasons.append(f"{path}: {message}" if path else message)

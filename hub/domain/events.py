@@ -7,15 +7,16 @@ A redelivered message derives the same id as its first delivery, so the store's 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import DomainEvent
 
-_IDENTIFIERS = uuid5(NAMESPACE_URL, "https://safeguarding-hub.invalid/identifiers/")
-_CHILDREN = uuid5(NAMESPACE_URL, "https://safeguarding-hub.invalid/children/")
 _REJECTIONS = uuid5(NAMESPACE_URL, "https://safeguarding-hub.invalid/rejections/")
+_KEYS = uuid5(NAMESPACE_URL, "https://safeguarding-hub.invalid/keys/")
+PSEUDONYM_KEY_ID = uuid5(_KEYS, "pseudonyms")
 
 
 def fact_id(event_id: UUID | str) -> UUID:
@@ -24,26 +25,44 @@ def fact_id(event_id: UUID | str) -> UUID:
     return event_id if isinstance(event_id, UUID) else UUID(event_id)
 
 
-def identifier_id(key: str) -> UUID:
-    return uuid5(_IDENTIFIERS, key)
+def rejection_id(stream: str, stream_seq: int, subject: str, data: bytes) -> UUID:
+    """One rejection per stream message, however often it is redelivered. The content is part
+    of the key, so a stream recreated with restarted sequences cannot collide with old ones."""
+    digest = hashlib.sha256(subject.encode() + b"\0" + data).hexdigest()
+    return uuid5(_REJECTIONS, f"{stream}/{stream_seq}/{digest}")
 
 
-def identifier_digest(key: str) -> bytes:
-    """``identifier_id(key).bytes``, without building a UUID: the registry's hot-path key."""
-    digest = bytearray(hashlib.sha1(_IDENTIFIERS.bytes + key.encode()).digest()[:16])  # noqa: S324
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5, as uuid5 sets it
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return bytes(digest)
+class Pseudonyms:
+    """Keyed ids for children and their identifiers (HMAC-SHA256 with the hub's secret).
+
+    Stable for a store, so a redelivery resolves to the same ids; irreversible without the
+    secret, which lives in the store: a child id seen outside it (a projection, a log) cannot
+    be turned back into the NHS number it was derived from.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def identifier_digest(self, key: str) -> bytes:
+        """The registry id's 16 bytes for an identifier key such as ``nhs_number:...``."""
+        return _as_uuid_bytes(hmac.digest(self._secret, b"identifier/" + key.encode(), "sha256"))
+
+    def identifier_id(self, key: str) -> UUID:
+        return UUID(bytes=self.identifier_digest(key))
+
+    def child_id(self, key: str) -> UUID:
+        """The hub's id for a child first seen under identifier ``key``."""
+        return UUID(
+            bytes=_as_uuid_bytes(hmac.digest(self._secret, b"child/" + key.encode(), "sha256"))
+        )
 
 
-def new_child_id(key: str) -> UUID:
-    """The hub's id for a child first seen under identifier ``key`` (e.g. ``la_child_id:C1``)."""
-    return uuid5(_CHILDREN, key)
-
-
-def rejection_id(stream: str, stream_seq: int) -> UUID:
-    """One rejection per stream message, however often it is redelivered."""
-    return uuid5(_REJECTIONS, f"{stream}/{stream_seq}")
+def _as_uuid_bytes(digest: bytes) -> bytes:
+    # RFC 9562 version 8 (custom) UUID layout, so the ids are well-formed UUIDs.
+    raw = bytearray(digest[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x80
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return bytes(raw)
 
 
 # Declared for type checkers; the library's metaclass makes it a frozen dataclass too.
@@ -86,3 +105,11 @@ class MessageRejected(DomainEvent):
     event_id: str | None
     raw_base64: str = field(repr=False)
     stream_seq: int
+
+
+@dataclass(frozen=True)
+class KeyGenerated(DomainEvent):
+    """A secret the hub generated for itself, e.g. for keyed pseudonyms."""
+
+    purpose: str
+    secret_base64: str = field(repr=False)

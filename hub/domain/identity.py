@@ -1,7 +1,7 @@
 """Which hub child an event is about: children are the same when they share any identifier.
 
 The registry maps each identifier the hub has seen (``nhs_number:...``, ``la_child_id:...``) to
-the hub child it first named. It holds identifiers only as their ``identifier_id`` digests, so
+the hub child it first named. It holds identifiers only as keyed digests (see ``Pseudonyms``), so
 neither the registry table nor the hub's memory keeps an identifier in clear.
 
 Identifiers never move: when an event shows that two hub children share an identifier, the
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from hub.domain.events import identifier_digest, new_child_id
+from hub.domain.events import Pseudonyms
 
 
 @dataclass(frozen=True)
@@ -28,17 +28,24 @@ class Resolution:
 class IdentityRegistry:
     """Identifier -> hub child. Changes are staged until the batch that made them is stored."""
 
-    def __init__(self, known: Mapping[UUID, UUID] | None = None) -> None:
-        # Keyed by the identifier's digest (the bytes of its registry id): no UUID per lookup.
-        self._known: dict[bytes, UUID] = {id.bytes: child for id, child in (known or {}).items()}
+    def __init__(self, pseudonyms: Pseudonyms, known: Mapping[UUID, UUID] | None = None) -> None:
+        self.pseudonyms = pseudonyms
+        self._known: dict[bytes, UUID] = {}
         self._staged: dict[bytes, UUID] = {}
+        self.reload(known or {})
+
+    def reload(self, known: Mapping[UUID, UUID]) -> None:
+        """Replace what is known with the stored registry (the source of truth)."""
+        # Keyed by the identifier's digest (the bytes of its registry id): no UUID per lookup.
+        self._known = {id.bytes: child for id, child in known.items()}
+        self._staged.clear()
 
     def __len__(self) -> int:
         return len(self._known)
 
     def resolve(self, keys: Iterable[str]) -> Resolution:
         keys = tuple(keys)
-        ids = [identifier_digest(key) for key in keys]
+        ids = [self.pseudonyms.identifier_digest(key) for key in keys]
         found: list[UUID] = []
         new: list[bytes] = []
         for id in ids:
@@ -47,7 +54,7 @@ class IdentityRegistry:
                 new.append(id)
             elif child not in found:
                 found.append(child)
-        child_id = found[0] if found else new_child_id(keys[0])
+        child_id = found[0] if found else self.pseudonyms.child_id(keys[0])
         for id in new:
             self._staged[id] = child_id
         return Resolution(child_id, tuple(found[1:]), tuple(new))

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
+import traceback
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import orjson
@@ -22,6 +24,7 @@ from contracts import ContractViolation, Envelope
 from hub.domain.events import FactRecorded, MessageRejected, fact_id, rejection_id
 from hub.domain.identity import IdentityRegistry
 
+log = logging.getLogger("hub.intake")
 CORRECTIONS = ("record.corrected", "record.retracted")
 IDENTITY = ("identity.linked", "identity.unlinked")
 
@@ -68,21 +71,23 @@ class Intake:
 
     def decide(self, batch: Sequence[Inbound], now: dt.datetime) -> Decisions:
         decisions = Decisions()
-        parsed: list[tuple[Inbound, Envelope]] = []
+        parsed: list[tuple[Inbound, Envelope, dict[str, Any]]] = []
         for message in batch:
             if contracts.is_rejection(message.subject):
                 decisions.passed_over += 1
                 continue
             try:
-                parsed.append((message, self._parse(message, now)))
+                parsed.append((message, *self._parse(message, now)))
             except ContractViolation as error:
                 decisions.rejections.append(self._reject(message, str(error), now))
-        ids = [fact_id(event.event_id) for _, event in parsed]
+            except Exception as error:  # a fault in validation must not hold up the stream
+                decisions.rejections.append(self._internal_error(message, error, now))
+        ids = [fact_id(event.event_id) for _, event, _ in parsed]
         stored = self.facts.existing(ids)
         in_batch: dict[UUID, FactRecorded] = {}
-        for (message, event), id in zip(parsed, ids, strict=True):
+        for (message, event, body), id in zip(parsed, ids, strict=True):
             try:
-                fact = self._decide_one(message, event, id, stored, in_batch, now)
+                fact = self._decide_one(message, event, body, id, stored, in_batch, now)
             except (_Refused, ContractViolation) as refusal:
                 decisions.rejections.append(
                     self._reject(message, str(refusal), now, str(event.event_id))
@@ -96,7 +101,7 @@ class Intake:
         decisions.identifiers = self.registry.staged()
         return decisions
 
-    def _parse(self, message: Inbound, now: dt.datetime) -> Envelope:
+    def _parse(self, message: Inbound, now: dt.datetime) -> tuple[Envelope, dict[str, Any]]:
         subject = contracts.parse_subject(message.subject)
         if subject is None:
             raise ContractViolation("subject must be safeguarding.v1.<agency>.<event_type>")
@@ -104,6 +109,13 @@ class Intake:
             raise ContractViolation(
                 f"subject: unknown agency; expected one of {', '.join(contracts.AGENCIES)}"
             )
+        # orjson first: the stored body must be strict JSON (pydantic also accepts NaN).
+        try:
+            body = orjson.loads(message.data)
+        except orjson.JSONDecodeError:
+            raise ContractViolation("body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ContractViolation("body must be one JSON object")
         event = contracts.parse_event(message.data, now=now)
         if event.source.agency != subject.agency:
             raise ContractViolation(
@@ -114,18 +126,18 @@ class Intake:
             raise ContractViolation(
                 f"event_type '{event.event_type}' does not match the subject's type"
             )
-        return event
+        return event, body
 
     def _decide_one(
         self,
         message: Inbound,
         event: Envelope,
+        body: dict[str, Any],
         id: UUID,
         stored: set[UUID],
         in_batch: dict[UUID, FactRecorded],
         now: dt.datetime,
     ) -> FactRecorded | None:
-        body = orjson.loads(message.data)
         if id in stored or id in in_batch:
             earlier = in_batch.get(id) or self.facts.get(id)
             if earlier is not None and earlier.body != body:
@@ -178,12 +190,31 @@ class Intake:
             other_id = str(other.child_id)
         return str(own.child_id), joined, other_id
 
+    def _internal_error(
+        self, message: Inbound, error: Exception, now: dt.datetime
+    ) -> MessageRejected:
+        # The traceback's frames, not the error's text, which may quote the message.
+        log.error(
+            "could not validate stream message %d (%s):\n%s",
+            message.stream_seq,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        return self._reject(
+            message,
+            "the hub could not validate this message (an internal error, logged for the hub's "
+            "operators); it is kept and can be re-sent once fixed",
+            now,
+        )
+
     def _reject(
         self, message: Inbound, reason: str, now: dt.datetime, event_id: str | None = None
     ) -> MessageRejected:
         subject = contracts.parse_subject(message.subject)
         return MessageRejected(
-            originator_id=rejection_id(self.stream, message.stream_seq),
+            originator_id=rejection_id(
+                self.stream, message.stream_seq, message.subject, message.data
+            ),
             originator_version=1,
             timestamp=now,
             subject=message.subject,

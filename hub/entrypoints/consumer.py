@@ -7,6 +7,7 @@ this module publishes reject notices and acknowledges what was committed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from nats.aio.msg import Msg
 import contracts
 from hub.adapters import jetstream
 from hub.config import Settings
+from hub.domain.events import MessageRejected
 from hub.domain.intake import Inbound
 from hub.entrypoints.ordered import OrderedWriter
 from hub.service.ingest import Outcome
@@ -107,22 +109,28 @@ def _settler(broker: NatsBroker, settings: Settings) -> Any:
                 rejection.subject,
                 rejection.reason,
             )
-            await broker.publish(
-                orjson.dumps(
-                    {
-                        "subject": rejection.subject,
-                        "stream_seq": rejection.stream_seq,
-                        "event_id": rejection.event_id,
-                        "reason": rejection.reason,
-                        "rejected_at": rejection.timestamp.isoformat(),
-                    }
-                ),
-                contracts.rejected_subject(rejection.agency),
-                headers={"Nats-Msg-Id": str(rejection.originator_id)},
-                stream=settings.stream,
-            )
+        # Concurrently: a batch of many rejects must not outlast the messages' ack_wait.
+        await asyncio.gather(*(_notify(broker, settings, r) for r in outcome.rejections))
         rejected = {rejection.stream_seq for rejection in outcome.rejections}
         for message, inbound in zip(messages, batch, strict=True):
             await (message.term() if inbound.stream_seq in rejected else message.ack())
 
     return settle
+
+
+async def _notify(broker: NatsBroker, settings: Settings, rejection: MessageRejected) -> None:
+    """Tell the agency what was refused and why: never the message body."""
+    await broker.publish(
+        orjson.dumps(
+            {
+                "subject": rejection.subject,
+                "stream_seq": rejection.stream_seq,
+                "event_id": rejection.event_id,
+                "reason": rejection.reason,
+                "rejected_at": rejection.timestamp.isoformat(),
+            }
+        ),
+        contracts.rejected_subject(rejection.agency),
+        headers={"Nats-Msg-Id": str(rejection.originator_id)},
+        stream=settings.stream,
+    )

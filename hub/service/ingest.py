@@ -2,21 +2,32 @@
 
 Order of writes for one batch: new identifiers, then facts (one transaction), then rejections.
 Ids are derived from natural keys, so a crash between any two writes leaves nothing that a
-redelivery of the same batch would not write again identically.
+redelivery of the same batch would not write again identically. The in-memory identity
+registry follows the identifiers table: it takes the batch's identifiers once the facts are
+committed, and after any other failure it is reloaded from the table, the source of truth.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from hub.adapters.store import Table, side_table
-from hub.domain.events import IdentifierRegistered, MessageRejected
+from hub.domain.events import (
+    PSEUDONYM_KEY_ID,
+    IdentifierRegistered,
+    KeyGenerated,
+    MessageRejected,
+    Pseudonyms,
+)
 from hub.domain.identity import IdentityRegistry
 from hub.domain.intake import Inbound, Intake
 from hub.errors import StoreConflict, StoreUnavailable
@@ -41,19 +52,23 @@ class IngestService:
         self.facts = Table(app.recorder, app.mapper)
         self.identifiers = side_table(app, "identifiers")
         self.rejections = side_table(app, "rejections")
-        self.registry = IdentityRegistry(
-            {event.originator_id: UUID(event.child_id) for event in self.identifiers.read()}
-        )
+        self.registry = IdentityRegistry(Pseudonyms(self._secret(side_table(app, "keys"))))
+        self._registry_stale = True
+        self._load_registry()
         self.intake = Intake(self.registry, self.facts, stream)
         self._last_recorded = self._last_recorded_time()
         self._lock = threading.Lock()
 
     def record(self, batch: Sequence[Inbound]) -> Outcome:
-        """Decide and store one batch. Blocking: call it off the event loop."""
-        with self._lock:
-            now = self._recorded_time()
-            decisions = self.intake.decide(batch, now)
+        """Decide and store one batch. Blocking: call it off the event loop.
+
+        Raises StoreUnavailable (or StoreConflict) when the batch should be tried again.
+        """
+        with self._lock, _store_errors():
             try:
+                self._load_registry()
+                now = self._recorded_time()
+                decisions = self.intake.decide(batch, now)
                 self.identifiers.insert_new(
                     [
                         IdentifierRegistered(
@@ -68,21 +83,42 @@ class IngestService:
                 # The event store directly: Application.save checks each event against a
                 # runtime Protocol, which costs more than the insert itself.
                 recordings = self.app.events.put(decisions.facts)
-                self.rejections.insert_new(decisions.rejections)
-            except IntegrityError as error:
-                self.registry.rollback()
-                raise StoreConflict("another writer stored part of this batch") from error
-            except (OperationalError, InterfaceError) as error:
-                self.registry.rollback()
-                raise StoreUnavailable(f"event store unavailable: {type(error).__name__}") from None
             except BaseException:
-                self.registry.rollback()
+                self._registry_stale = True
                 raise
             self.registry.commit()
+            self.rejections.insert_new(decisions.rejections)
             position = max((r.notification.id for r in recordings), default=0)
             return Outcome(
                 len(decisions.facts), decisions.duplicates, decisions.rejections, position
             )
+
+    def _load_registry(self) -> None:
+        if self._registry_stale:
+            self.registry.reload(
+                {event.originator_id: UUID(event.child_id) for event in self.identifiers.read()}
+            )
+            self._registry_stale = False
+
+    @staticmethod
+    def _secret(keys: Table) -> bytes:
+        """The pseudonym key: generated once, kept in the store beside what it protects."""
+        stored = keys.get(PSEUDONYM_KEY_ID)
+        if stored is None:
+            keys.insert_new(
+                [
+                    KeyGenerated(
+                        originator_id=PSEUDONYM_KEY_ID,
+                        originator_version=1,
+                        timestamp=dt.datetime.now(dt.UTC),
+                        purpose="pseudonyms",
+                        secret_base64=base64.b64encode(secrets.token_bytes(32)).decode(),
+                    )
+                ]
+            )
+            stored = keys.get(PSEUDONYM_KEY_ID)  # another writer may have won: use theirs
+        assert isinstance(stored, KeyGenerated)
+        return base64.b64decode(stored.secret_base64)
 
     def _last_recorded_time(self) -> dt.datetime:
         last = self.facts.position()
@@ -94,3 +130,14 @@ class IngestService:
         now = max(dt.datetime.now(dt.UTC), self._last_recorded)
         self._last_recorded = now
         return now
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    """The library's persistence errors, as the hub's: all mean "try this batch again"."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise StoreConflict("another writer stored part of this batch") from error
+    except PersistenceError as error:
+        raise StoreUnavailable(f"event store unavailable: {type(error).__name__}") from None

@@ -14,11 +14,13 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from hub.adapters.lifetime import die_with_parent
 from hub.config import Settings
 from hub.domain.intake import Inbound
+from hub.errors import StoreUnavailable
 from hub.service.ingest import IngestService, Outcome
 
 
@@ -49,12 +51,28 @@ class ThreadRecorder(_ExecutorRecorder):
 
 class ProcessRecorder(_ExecutorRecorder):
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__(self._start(), _record)
+
+    def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent runs an event loop and threads that a fork would copy.
         context = multiprocessing.get_context("spawn")
-        executor = ProcessPoolExecutor(1, context, initializer=_start_writer, initargs=(settings,))
-        super().__init__(executor, _record)
+        executor = ProcessPoolExecutor(
+            1, context, initializer=_start_writer, initargs=(self.settings,)
+        )
         # Start the writer now, so a bad store setting fails at start, not at the first batch.
         executor.submit(_ready).result()
+        return executor
+
+    async def record(self, batch: Sequence[Inbound]) -> Outcome:
+        try:
+            return await super().record(batch)
+        except BrokenProcessPool:
+            # The writer died (killed, out of memory): nothing of this batch was acknowledged.
+            # A new writer reloads its state from the store; the batch is tried again.
+            self.executor.shutdown(wait=False)
+            self.executor = await asyncio.get_running_loop().run_in_executor(None, self._start)
+            raise StoreUnavailable("the writer process died and was restarted") from None
 
 
 # The writer process's own ingest service (never set in the hub's main process).

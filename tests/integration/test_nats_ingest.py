@@ -64,7 +64,7 @@ BAD_INPUT = [
     (
         "safeguarding.v1.police.missing.teleported",
         orjson.dumps(example_event("missing.reported") | {"event_type": "missing.teleported"}),
-        "unknown event type",
+        "not a v1 event type",
     ),
     (
         "safeguarding.v1.police.missing.reported",

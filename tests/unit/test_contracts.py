@@ -94,14 +94,14 @@ def test_upn_check_letter_follows_the_dfe_weights() -> None:
         ),
         (
             lambda e: e.update(event_type="missing.teleported"),
-            "unknown event type 'missing.teleported'",
+            "event_type: not a v1 event type",
         ),
         (lambda e: e.pop("event_type"), "event_type: field required"),
         (lambda e: e.update(schema_version=2), "schema_version"),
         (lambda e: e.update(event_id="not-a-uuid"), "event_id"),
         (lambda e: e["payload"].update(risk="extreme"), "payload.risk"),
         (lambda e: e["payload"].pop("episode_ref"), "payload.episode_ref: Field required"),
-        (lambda e: e["payload"].update(colour="red"), "payload.colour: Extra inputs"),
+        (lambda e: e["payload"].update(colour="red"), "payload: has a field the contract"),
         (lambda e: e["child"].update(ids={}), "child.ids needs at least one"),
         (lambda e: e.pop("child"), "child: missing.reported needs a child"),
         (
@@ -177,6 +177,15 @@ def test_reasons_never_repeat_the_identifiers_they_refuse() -> None:
     reason = reason_for(body)
     assert "child.ids.nhs_number" in reason and "child.date_of_birth" in reason
     assert bad_nhs not in reason and "Zebedee" not in reason and "not a date" not in reason
+
+
+def test_reasons_never_repeat_what_the_publisher_wrote_in_names_or_types() -> None:
+    body = example_event("missing.reported", child={"ids": {"la_child_id": "LA-1"}})
+    body["child"]["ids"]["9434765919"] = "x"
+    body["event_type"] = "Jane Smith 9434765919"
+    assert "9434765919" not in reason_for(body) and "Jane" not in reason_for(body)
+    body["event_type"] = "missing.reported"
+    assert reason_for(body) == "child.ids: has a field the contract does not define"
 
 
 def test_timestamps_keep_the_offset_they_were_given() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 import contracts
 from contracts.examples import example_event
-from hub.domain.events import FactRecorded, rejection_id
+from hub.domain.events import FactRecorded, Pseudonyms, rejection_id
 from hub.domain.identity import IdentityRegistry
 from hub.domain.intake import Decisions, Inbound, Intake
 
@@ -38,7 +38,7 @@ class InMemoryFacts:
 class Hub:
     def __init__(self) -> None:
         self.facts = InMemoryFacts()
-        self.registry = IdentityRegistry()
+        self.registry = IdentityRegistry(Pseudonyms(b"k" * 32))
         self.intake = Intake(self.registry, self.facts, "STREAM")
         self.seq = 0
 
@@ -112,7 +112,7 @@ def test_every_bad_input_is_a_rejection_with_a_reason_and_no_fact() -> None:
         "payload.target_event_id is not a record the hub holds; publish the original event first",
     ]
     assert [r.originator_id for r in decided.rejections] == [
-        rejection_id("STREAM", m.stream_seq) for m in batch
+        rejection_id("STREAM", m.stream_seq, m.subject, m.data) for m in batch
     ]
 
 
@@ -193,3 +193,45 @@ def test_identity_linked_names_the_other_child() -> None:
     assert facts[2].child_id == facts[1].child_id
     assert facts[2].other_child_id == facts[0].child_id
     assert facts[2].joined_child_ids == []
+
+
+def test_json_that_only_pydantic_accepts_is_refused_not_stuck() -> None:
+    hub = Hub()
+    original = example_event("missing.reported")
+    hub.send(original)
+    body = orjson.dumps(
+        example_event("record.corrected", target_event_id=original["event_id"], replacement={})
+    )
+    nan = body.replace(b'"replacement":{}', b'"replacement":{"x":NaN}')
+    [rejection] = hub.send(hub.message(nan, "safeguarding.v1.police.record.corrected")).rejections
+    assert rejection.reason == "body is not valid JSON"
+
+
+def test_a_fault_in_validation_becomes_a_kept_reject(monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = Hub()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug, quoting 9990000018")
+
+    monkeypatch.setattr(contracts, "parse_event", broken)
+    [rejection] = hub.send(example_event("missing.reported")).rejections
+    assert "internal error" in rejection.reason
+    assert "9990000018" not in rejection.reason
+    assert rejection.raw_base64  # kept, so it can be re-sent once fixed
+
+
+def test_a_correction_must_be_as_strict_as_the_original() -> None:
+    hub = Hub()
+    original = example_event("police.safe_and_well_check")
+    hub.send(original)
+    lax = {**original["payload"], "concerns_identified": "yes"}
+    correction = example_event(
+        "record.corrected", target_event_id=original["event_id"], replacement=lax
+    )
+    [rejection] = hub.send(correction).rejections
+    assert "payload.replacement.concerns_identified" in rejection.reason
+
+
+def test_a_recreated_stream_does_not_collide_with_old_rejections() -> None:
+    assert rejection_id("S", 5, "a.b", b"x") != rejection_id("S", 5, "a.b", b"y")
+    assert rejection_id("S", 5, "a.b", b"x") == rejection_id("S", 5, "a.b", b"x")
