@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 import orjson
+import psycopg
 from faststream.nats import NatsBroker
 
 import contracts
@@ -74,11 +75,20 @@ def synthetic(n: int, children: int = 5000) -> list[tuple[str, bytes]]:
 def settings_for(root: Path, database_url: str | None, batch: int, writer: str) -> Settings:
     return Settings(
         data_dir=root,
-        database_url=database_url,
+        database_url=fresh_schema(database_url, root.name) if database_url else None,
         batch_size=batch,
         batch_timeout=0.05,
         writer=writer,
     )
+
+
+def fresh_schema(url: str, name: str) -> str:
+    """A new, empty schema for one phase of the benchmark (dropped and recreated)."""
+    schema = f"bench_{name}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
 
 
 class _Unused:
