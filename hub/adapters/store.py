@@ -21,7 +21,6 @@ from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     Notification,
-    StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
@@ -136,4 +135,4 @@ def side_table(app: Application[UUID], purpose: str) -> Table:
     return Table(recorder, app.mapper)
 
 
-__all__ = ["StoredEvent", "Table", "side_table"]
+__all__ = ["Table", "side_table"]

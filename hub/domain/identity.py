@@ -67,7 +67,3 @@ class IdentityRegistry:
         """The batch that staged these identifiers is stored: make them known."""
         self._known.update(self._staged)
         self._staged.clear()
-
-    def rollback(self) -> None:
-        """The batch was not stored: forget what it staged."""
-        self._staged.clear()

@@ -48,11 +48,11 @@ def test_an_event_that_bridges_two_children_records_the_join() -> None:
     assert bridge.joined == (council.child_id,)
 
 
-def test_staged_identifiers_are_forgotten_on_rollback_and_kept_on_commit() -> None:
+def test_staged_identifiers_are_forgotten_on_reload_and_kept_on_commit() -> None:
     registry = IdentityRegistry(PSEUDONYMS)
     registry.resolve(["la_child_id:LA-1"])
     assert list(registry.staged()) == [PSEUDONYMS.identifier_id("la_child_id:LA-1")]
-    registry.rollback()
+    registry.reload({})
     assert len(registry) == 0 and registry.staged() == {}
     child = registry.resolve(["la_child_id:LA-1"]).child_id
     registry.commit()
