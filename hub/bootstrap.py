@@ -11,14 +11,20 @@ from hub.config import Settings
 from hub.entrypoints.consumer import create_app
 from hub.errors import ConfigurationError
 from hub.service.application import HubApplication
+from hub.service.follower import Follower
 from hub.service.ingest import IngestService
 from hub.service.recorders import ProcessRecorder, Recorder, ThreadRecorder
+from projections import ProjectionStore
 
 log = logging.getLogger("hub")
 
 
 def build_application(settings: Settings) -> HubApplication:
     return HubApplication(env=settings.store_env())
+
+
+def build_projection(settings: Settings) -> ProjectionStore:
+    return ProjectionStore(settings.projection_file, settings.lock_timeout)
 
 
 def build_ingest(settings: Settings) -> IngestService:
@@ -59,8 +65,9 @@ def build_recorder(settings: Settings) -> Recorder:
 
 
 async def serve(settings: Settings) -> None:
-    """Run the hub until SIGINT/SIGTERM."""
+    """Run the hub until SIGINT/SIGTERM: the consumer, its writer, and the projector."""
     recorder = build_recorder(settings)
+    follower = Follower(settings)
     try:
         with nats_server(settings) as url:
             app = create_app(settings, recorder, url)
@@ -72,3 +79,4 @@ async def serve(settings: Settings) -> None:
             await app.run(log_level=logging.getLevelName(settings.log_level.upper()))
     finally:
         recorder.close()
+        follower.close()

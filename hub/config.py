@@ -36,10 +36,22 @@ class Settings(BaseSettings):
     lock_timeout: int = Field(default=30, ge=1, description="seconds to wait for a locked store")
     writer: Literal["process", "thread"] = "process"
     log_level: str = "INFO"
+    projection_path: Path | None = Field(
+        default=None, description="the projection database; unset: projections.sqlite in data_dir"
+    )
+    role: Literal["public", "internal"] = Field(
+        default="public", description="internal may see raw small counts (--no-suppression)"
+    )
+    disclosure_threshold: int = Field(default=5, ge=2, description="counts below it are hidden")
+    follow_interval: float = Field(default=0.5, gt=0, description="seconds between catch-ups")
 
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "hub.sqlite"
+
+    @property
+    def projection_file(self) -> Path:
+        return self.projection_path or self.data_dir / "projections.sqlite"
 
     @property
     def nats_url_file(self) -> Path:

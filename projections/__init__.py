@@ -1,1 +1,39 @@
-"""Projections that follow the event store (FOI statistics, forum pack, trends): issues 4-5."""
+"""Projections that follow the event store, and the FOI statistics they answer.
+
+Public face::
+
+    store = ProjectionStore(path)          # the projection database (SQLite, a read model)
+    catch_up(app, store)                   # apply what the hub stored since last time
+    answer(store, "missing-occasions", parse_period("2017/18"), as_of=...)
+    render(result, "json" | "csv" | "md")
+    STATISTICS                             # name -> Statistic (definition, figures)
+
+Errors are ``ProjectionError`` (``BadArgument``, ``NotAllowed``), part of ``hub.errors.HubError``.
+"""
+
+from __future__ import annotations
+
+from projections._answer import answer, check_role
+from projections._errors import BadArgument, NotAllowed, ProjectionError
+from projections._follow import catch_up, follow
+from projections._formats import render
+from projections._store import ProjectionStore
+from projections._time import Period, parse_as_of, parse_period
+from projections.statistics import STATISTICS, Statistic
+
+__all__ = [
+    "STATISTICS",
+    "BadArgument",
+    "NotAllowed",
+    "Period",
+    "ProjectionError",
+    "ProjectionStore",
+    "Statistic",
+    "answer",
+    "catch_up",
+    "check_role",
+    "follow",
+    "parse_as_of",
+    "parse_period",
+    "render",
+]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import orjson
 
 import contracts
+import projections
 from agencies import publish_lines
 from hub import bootstrap
 from hub.config import Settings
@@ -51,7 +54,10 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     app = bootstrap.build_application(settings)
-    _print(queries.status(app), args.format)
+    status: dict[str, Any] = dict(queries.status(app))
+    if settings.projection_file.exists():
+        status["projected"] = bootstrap.build_projection(settings).head()[0]
+    _print(status, args.format)
     return 0
 
 
@@ -64,6 +70,43 @@ def _rejects(args: argparse.Namespace, settings: Settings) -> int:
         for row in rows:
             print(f"{row['rejected_at']}  {row['subject']}  #{row['stream_seq']}  {row['reason']}")
         print(f"{len(rows)} rejected")
+    return 0
+
+
+def _foi(args: argparse.Namespace, settings: Settings) -> int:
+    if args.list:
+        for stat in projections.STATISTICS.values():
+            print(f"{stat.name}  ({stat.tag})\n  figures: {', '.join(stat.figures)}")
+            print(textwrap.fill(stat.definition, 96, initial_indent="  ", subsequent_indent="  "))
+        return 0
+    if not args.statistic or not args.period:
+        raise projections.BadArgument(
+            "give a statistic and --period, e.g. `hub foi missing-occasions --period 2017/18`;"
+            " `hub foi --list` shows the statistics"
+        )
+    suppress = not args.no_suppression
+    projections.check_role(settings.role, suppress=suppress)
+    period = projections.parse_period(args.period)
+    # "Now" is fixed before catching up, so the answer covers exactly what was recorded by it.
+    as_of = projections.parse_as_of(args.as_of) if args.as_of else dt.datetime.now(dt.UTC)
+    store = bootstrap.build_projection(settings)
+    projections.catch_up(bootstrap.build_application(settings), store)
+    result = projections.answer(
+        store,
+        args.statistic,
+        period,
+        as_of=as_of,
+        suppress=suppress,
+        threshold=settings.disclosure_threshold,
+    )
+    sys.stdout.write(projections.render(result, args.format))
+    return 0
+
+
+def _project(args: argparse.Namespace, settings: Settings) -> int:
+    store = bootstrap.build_projection(settings)
+    applied = projections.catch_up(bootstrap.build_application(settings), store)
+    print(f"projection at position {store.head()[0]} ({applied} facts applied)")
     return 0
 
 
@@ -121,6 +164,25 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         if name == "rejects":
             sub.add_argument("--agency", choices=contracts.AGENCIES)
+
+    foi = commands.add_parser(
+        "foi",
+        help="a Freedom of Information statistic for a period",
+        description="A statistic for a period, as the records stand now or stood --as-of a"
+        " time. Periods: 2017/18 (financial year), 2017, 2018-03, 2010-04-06..2011-04-05.",
+    )
+    foi.add_argument("statistic", nargs="?", metavar="STATISTIC")
+    foi.add_argument("--period", metavar="P")
+    foi.add_argument("--as-of", metavar="T", help="2019-05-01T09:00:00+01:00, or a date")
+    foi.add_argument("--format", choices=("json", "csv", "md"), default="md")
+    foi.add_argument(
+        "--no-suppression", action="store_true", help="raw small counts (HUB_ROLE=internal)"
+    )
+    foi.add_argument("--list", action="store_true", help="the statistics and their definitions")
+    foi.set_defaults(run=_foi)
+
+    project = commands.add_parser("project", help="bring the projections up to date now")
+    project.set_defaults(run=_project)
 
     contract = commands.add_parser("contracts", help="the agency event contract")
     documents = contract.add_subparsers(required=True, metavar="DOCUMENT")

@@ -13,7 +13,7 @@ import base64
 import datetime as dt
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -47,8 +47,14 @@ class Outcome:
 class IngestService:
     """Owns the store's tables and the identity registry. One writer per store."""
 
-    def __init__(self, app: HubApplication, stream: str) -> None:
+    def __init__(
+        self,
+        app: HubApplication,
+        stream: str,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self.app = app
+        self._clock = clock
         self.facts = Table(app.recorder, app.mapper)
         self.identifiers = side_table(app, "identifiers")
         self.rejections = side_table(app, "rejections")
@@ -127,7 +133,7 @@ class IngestService:
 
     def _recorded_time(self) -> dt.datetime:
         # Recorded times never go backwards, so "recorded by T" is a prefix of the log.
-        now = max(dt.datetime.now(dt.UTC), self._last_recorded)
+        now = max(self._clock(), self._last_recorded)
         self._last_recorded = now
         return now
 

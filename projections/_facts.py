@@ -1,0 +1,88 @@
+"""A fact as the projections hold it, and which record it belongs to.
+
+Each fact is filed under one *group*: the record it contributes to (an episode, an alert, an
+investigation, a CSE case, a child protection plan), or none. Facts about a child are also
+found by their child, so everything recorded about a child can be gathered when identities
+are linked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from projections._time import instant
+
+LA = "local_authority"
+
+EPISODE_TYPES = frozenset(
+    {
+        "missing.reported",
+        "missing.risk_regraded",
+        "missing.found",
+        "police.safe_and_well_check",
+        "police.crime_linked",
+        "police.disruption_recorded",
+        "return_interview.offered",
+        "return_interview.completed",
+        "return_interview.declined",
+        "health.concern_raised",
+    }
+)
+STATUS_TYPES = frozenset(
+    {
+        "care.period_started",
+        "care.period_ended",
+        "care.placement_started",
+        "care.placement_ended",
+        "care.uasc_status_changed",
+        "allocation.opened",
+        "allocation.closed",
+    }
+)
+_REF_GROUPS = {
+    "safeguarding.alert_raised": ("alert", "alert_ref"),
+    "safeguarding.organised_abuse_investigation_started": ("investigation", "investigation_ref"),
+    "cse.case_opened": ("cse", "case_ref"),
+    "cse.case_reassessed": ("cse", "case_ref"),
+    "cse.case_closed": ("cse", "case_ref"),
+    "cp.plan_started": ("plan", "plan_ref"),
+    "cp.plan_ended": ("plan", "plan_ref"),
+}
+
+
+@dataclass(slots=True)
+class Fact:
+    """One stored agency event, with its payload as corrected so far."""
+
+    event_id: bytes
+    position: int
+    agency: str
+    type: str
+    child: bytes | None
+    occurred_us: int
+    payload: dict[str, Any]
+    alive: bool = True
+
+    @property
+    def group(self) -> str | None:
+        return group_of(self.type, self.payload)
+
+    def at(self, field: str) -> int:
+        """A payload timestamp, as UTC microseconds."""
+        return instant(self.payload[field])
+
+
+def group_of(event_type: str, payload: dict[str, Any]) -> str | None:
+    """``episode:<ref>``, ``alert:<ref>``... or None for a fact that is no record's part."""
+    if event_type in EPISODE_TYPES:
+        ref = payload.get("episode_ref")
+        return f"episode:{ref}" if ref else None
+    if spec := _REF_GROUPS.get(event_type):
+        return f"{spec[0]}:{payload[spec[1]]}"
+    return None
+
+
+def ordered(facts: list[Fact]) -> list[Fact]:
+    """In the order things happened; the hub's order breaks ties."""
+    return sorted(facts, key=lambda f: (f.occurred_us, f.position))

@@ -1,0 +1,53 @@
+"""Following the event store: polled, because the library's SQLite recorder cannot be
+subscribed to (and polling serves PostgreSQL the same way).
+
+Each page of facts is applied in one projection transaction together with its log rows, so
+the projection's position and its rows never disagree: a crash mid-page leaves the page
+unapplied, and the next catch-up applies it again from the same position.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from hub.domain.events import FactRecorded
+from hub.service.application import HubApplication
+from projections._projector import Projector
+from projections._store import ProjectionStore
+
+log = logging.getLogger("hub.projections")
+
+
+def catch_up(app: HubApplication, store: ProjectionStore, page: int = 1000) -> int:
+    """Apply every fact stored since the projection's position; return how many."""
+    applied = 0
+    while True:
+        with store.writing():
+            projector = Projector(store)
+            notifications = app.recorder.select_notifications(
+                projector.position, page, inclusive_of_start=False
+            )
+            for notification in notifications:
+                fact = app.mapper.to_domain_event(notification)
+                assert isinstance(fact, FactRecorded), "the hub's log holds facts only"
+                projector.apply(notification.id, fact)
+        applied += len(notifications)
+        if len(notifications) < page:
+            return applied
+
+
+def follow(
+    app: HubApplication, store: ProjectionStore, stop: threading.Event, every: float = 0.5
+) -> None:
+    """Keep the projection caught up until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            if applied := catch_up(app, store):
+                log.info("projection at %d (+%d facts)", store.head()[0], applied)
+        except Exception:
+            # The store or the projection may be briefly locked or unreachable: try again.
+            # A fault in the projector's own code repeats, and is logged each time.
+            log.exception("projection catch-up failed; retrying")
+            stop.wait(every * 10)
+        stop.wait(every)

@@ -1,0 +1,104 @@
+"""The projection database: state the projector works from, and versioned rows it answers from.
+
+Every answering table is *versioned in knowledge time*: a row holds ``from_pos`` (the store
+position of the fact that made it true) and ``to_pos`` (the position of the fact that
+superseded it, NULL while current). "As the records stood at position P" is then
+``from_pos <= P AND (to_pos IS NULL OR to_pos > P)``: an ``--as-of`` answer is a query, not a
+replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
+"""
+
+from __future__ import annotations
+
+VERSION = "1"
+"""Bump when what the projector derives changes: a different version is rebuilt from zero."""
+
+_VERSIONED = {
+    "episode": (
+        "ref TEXT, root BLOB, day INT, last_seen_us INT, classification TEXT, risk TEXT,"
+        " risk_max TEXT, looked_after INT, uasc INT, allocated INT, known INT, found INT,"
+        " found_us INT, ri_offered INT, ri_completed INT, ri_72h INT, harmed_physically INT,"
+        " sexually_assaulted_or_exploited INT, drugs_sale INT, criminal_activity INT,"
+        " missing_from TEXT, placement_ref TEXT, postcode_district TEXT, placement_type TEXT"
+    ),
+    "orphan": "event_id BLOB, ref TEXT, day INT",
+    "alert": "ref TEXT, day INT, setting TEXT, cse INT, sexual_abuse INT, cce INT",
+    "investigation": "ref TEXT, day INT, cites_childrens_home INT",
+    "cse_case": "ref TEXT, day INT, online_element INT",
+    "plan": "ref TEXT, root BLOB, day INT, start_us INT, earlier_plan INT",
+    "cost": "event_id BLOB, root BLOB, day INT, service TEXT, pence INT",
+    "uasc": "root BLOB, start_us INT, end_us INT",
+}
+
+KEYS = {
+    "episode": "ref",
+    "orphan": "ref",
+    "alert": "ref",
+    "investigation": "ref",
+    "cse_case": "ref",
+    "plan": "root",
+    "cost": "root",
+    "uasc": "root",
+}
+"""The column a table's rows are replaced by: all rows of one key are one record's version."""
+
+_CURRENT_INDEXES = {
+    "episode": [
+        "day, classification, looked_after, uasc",
+        "day, root, known, looked_after, allocated",
+        "day, looked_after, found, ri_offered, ri_completed, ri_72h, harmed_physically,"
+        " sexually_assaulted_or_exploited, drugs_sale, criminal_activity",
+    ],
+    "orphan": ["day"],
+    "alert": ["day, setting, cse, sexual_abuse, cce"],
+    "investigation": ["day, cites_childrens_home"],
+    "cse_case": ["day, online_element"],
+    "plan": ["day, root, earlier_plan"],
+    "cost": ["day, root, service, pence"],
+    "uasc": ["start_us, end_us, root"],
+}
+
+_STATE = [
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+    # The facts as corrected so far; alive = 0 once retracted.
+    "CREATE TABLE IF NOT EXISTS facts (event_id BLOB PRIMARY KEY, position INT, agency TEXT,"
+    " type TEXT, child BLOB, grp TEXT, occurred_us INT, payload BLOB, alive INT)"
+    " WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS facts_grp ON facts (grp) WHERE grp IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS facts_child ON facts (child, agency, type) WHERE child IS NOT NULL",
+    # Who is the same child: joins by a shared identifier (kind 'join', permanent) and
+    # identity.linked / identity.unlinked facts (the latest living one per pair decides).
+    "CREATE TABLE IF NOT EXISTS edges (event_id BLOB, a BLOB, b BLOB, kind TEXT,"
+    " position INT, alive INT)",
+    "CREATE INDEX IF NOT EXISTS edges_a ON edges (a)",
+    "CREATE INDEX IF NOT EXISTS edges_b ON edges (b)",
+    "CREATE INDEX IF NOT EXISTS edges_event ON edges (event_id)",
+    "CREATE TABLE IF NOT EXISTS cites (alert_ref TEXT, investigation_ref TEXT,"
+    " PRIMARY KEY (alert_ref, investigation_ref)) WITHOUT ROWID",
+    # One row per fact in store order: the projector's tracking record, the map from
+    # recorded time to position for --as-of, and the hash chain the provenance digest uses.
+    "CREATE TABLE IF NOT EXISTS log (position INTEGER PRIMARY KEY, recorded_us INT, n INT,"
+    " chain BLOB)",
+    "CREATE INDEX IF NOT EXISTS log_recorded ON log (recorded_us)",
+]
+
+
+def statements() -> list[str]:
+    ddl = list(_STATE)
+    for table, columns in _VERSIONED.items():
+        ddl.append(f"CREATE TABLE IF NOT EXISTS {table} ({columns}, from_pos INT, to_pos INT)")
+        ddl.append(
+            f"CREATE INDEX IF NOT EXISTS {table}_key ON {table} ({KEYS[table]})"
+            " WHERE to_pos IS NULL"
+        )
+        first = _VERSIONED[table].split(" ", 1)[0]
+        order = "start_us" if table == "uasc" else "day" if "day INT" in columns else first
+        ddl.append(f"CREATE INDEX IF NOT EXISTS {table}_known ON {table} ({order}, from_pos)")
+        for n, columns_ in enumerate(_CURRENT_INDEXES[table]):
+            ddl.append(
+                f"CREATE INDEX IF NOT EXISTS {table}_now{n} ON {table} ({columns_})"
+                " WHERE to_pos IS NULL"
+            )
+    return ddl
+
+
+TABLES = (*_VERSIONED, "facts", "edges", "cites", "log", "meta")

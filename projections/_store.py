@@ -1,0 +1,230 @@
+"""The projection database (SQLite): the projector's state, its versioned rows, its log.
+
+It is a read model: it can always be rebuilt from the event store, and is rebuilt when the
+derivation version changes. Writes take ``BEGIN IMMEDIATE`` so two processes catching up at
+once (``hub serve`` and a ``hub foi``) queue instead of both applying the same facts: the
+second sees the first's log position once it has the lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from projections import _schema
+from projections._facts import Fact
+
+_FACT_COLUMNS = "event_id, position, agency, type, child, occurred_us, payload, alive"
+
+
+class ProjectionStore:
+    def __init__(self, path: Path | str, lock_timeout: float = 30.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(
+            self.path, isolation_level=None, timeout=lock_timeout, check_same_thread=False
+        )
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA cache_size=-262144")  # 256 MiB
+        self.db.execute("PRAGMA mmap_size=4294967296")
+        self.db.execute("PRAGMA temp_store=MEMORY")
+        with self.writing():
+            self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
+        if "meta" in tables:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+            if row and row[0] == _schema.VERSION:
+                return
+            for table in _schema.TABLES:  # derived differently now: rebuild from zero
+                self.db.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _schema.statements():
+            self.db.execute(statement)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (_schema.VERSION,))
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """One snapshot: every query inside sees the same position."""
+        self.db.execute("BEGIN")
+        try:
+            self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # takes the snapshot
+            yield self.db
+        finally:
+            self.db.execute("COMMIT")
+
+    # The log: where the projection is, and what it has seen.
+
+    def head(self) -> tuple[int, int, bytes]:
+        """(position, facts seen, chain) of the last fact applied; zeros before any."""
+        row = self.db.execute(
+            "SELECT position, n, chain FROM log ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, 0, bytes(32))
+
+    def at_time(self, recorded_us: int) -> tuple[int, int, bytes]:
+        """(position, facts, chain) of the last fact recorded at or before ``recorded_us``."""
+        row = self.db.execute(
+            "SELECT position, n, chain FROM log WHERE recorded_us <= ?"
+            " ORDER BY recorded_us DESC, position DESC LIMIT 1",
+            (recorded_us,),
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, 0, bytes(32))
+
+    def log(self, position: int, recorded_us: int, n: int, chain: bytes) -> None:
+        self.db.execute("INSERT INTO log VALUES (?, ?, ?, ?)", (position, recorded_us, n, chain))
+
+    # Facts.
+
+    def add_fact(self, fact: Fact, group: str | None) -> bool:
+        """Store a fact; False if it was already held (the same event_id)."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fact.event_id,
+                fact.position,
+                fact.agency,
+                fact.type,
+                fact.child,
+                group,
+                fact.occurred_us,
+                orjson.dumps(fact.payload),
+                int(fact.alive),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def fact(self, event_id: bytes) -> Fact | None:
+        row = self.db.execute(
+            f"SELECT {_FACT_COLUMNS} FROM facts WHERE event_id = ?",  # noqa: S608
+            (event_id,),
+        ).fetchone()
+        return _fact(row) if row else None
+
+    def update_fact(self, fact: Fact) -> None:
+        self.db.execute(
+            "UPDATE facts SET payload = ?, alive = ?, grp = ? WHERE event_id = ?",
+            (orjson.dumps(fact.payload), int(fact.alive), fact.group, fact.event_id),
+        )
+
+    def group(self, group: str) -> list[Fact]:
+        rows = self.db.execute(
+            f"SELECT {_FACT_COLUMNS} FROM facts WHERE grp = ? AND alive = 1",  # noqa: S608
+            (group,),
+        )
+        return [_fact(row) for row in rows]
+
+    def about(self, children: Sequence[bytes], agency: str | None = None) -> list[Fact]:
+        """Living facts about any of ``children`` (optionally from one agency)."""
+        marks = ",".join("?" * len(children))
+        sql = f"SELECT {_FACT_COLUMNS} FROM facts WHERE child IN ({marks}) AND alive = 1"  # noqa: S608
+        params: list[Any] = list(children)
+        if agency:
+            sql += " AND agency = ?"
+            params.append(agency)
+        return [_fact(row) for row in self.db.execute(sql, params)]
+
+    def episodes_of(self, children: Sequence[bytes]) -> list[str]:
+        marks = ",".join("?" * len(children))
+        rows = self.db.execute(
+            f"SELECT DISTINCT grp FROM facts WHERE child IN ({marks})"  # noqa: S608
+            " AND agency = 'police' AND type = 'missing.reported' AND grp IS NOT NULL",
+            list(children),
+        )
+        return [row[0] for row in rows]
+
+    # Identity edges and citations.
+
+    def add_edge(self, event_id: bytes, a: bytes, b: bytes, kind: str, position: int) -> None:
+        self.db.execute(
+            "INSERT INTO edges VALUES (?, ?, ?, ?, ?, 1)", (event_id, a, b, kind, position)
+        )
+
+    def kill_edges(self, event_id: bytes) -> list[tuple[bytes, bytes]]:
+        """Retract the edges a fact made; the children at their ends."""
+        ends = self.db.execute("SELECT a, b FROM edges WHERE event_id = ?", (event_id,)).fetchall()
+        self.db.execute("UPDATE edges SET alive = 0 WHERE event_id = ?", (event_id,))
+        return [(a, b) for a, b in ends]
+
+    def edges_of(self, child: bytes) -> list[tuple[bytes, bytes, str, int]]:
+        return self.db.execute(
+            "SELECT a, b, kind, position FROM edges WHERE a = ? AND alive = 1"
+            " UNION ALL SELECT a, b, kind, position FROM edges WHERE b = ? AND alive = 1",
+            (child, child),
+        ).fetchall()
+
+    def cite(self, alert_refs: Iterable[str], investigation_ref: str) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO cites VALUES (?, ?)",
+            [(ref, investigation_ref) for ref in alert_refs],
+        )
+
+    def citing(self, alert_ref: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT investigation_ref FROM cites WHERE alert_ref = ?", (alert_ref,)
+        )
+        return [row[0] for row in rows]
+
+    def alert_setting(self, ref: str) -> str | None:
+        row = self.db.execute(
+            "SELECT setting FROM alert WHERE ref = ? AND to_pos IS NULL", (ref,)
+        ).fetchone()
+        return row[0] if row else None
+
+    # Versioned rows.
+
+    def replace(self, table: str, key: Any, rows: Sequence[tuple[Any, ...]], position: int) -> bool:
+        """Make ``rows`` the current rows of ``key`` as of ``position``; False if unchanged."""
+        column = _schema.KEYS[table]
+        current = self.db.execute(
+            f"SELECT * FROM {table} WHERE {column} = ? AND to_pos IS NULL",  # noqa: S608
+            (key,),
+        ).fetchall()
+        if Counter(row[:-2] for row in current) == Counter(tuple(row) for row in rows):
+            return False
+        if current:
+            self.db.execute(
+                f"UPDATE {table} SET to_pos = ? WHERE {column} = ? AND to_pos IS NULL",  # noqa: S608
+                (position, key),
+            )
+        if rows:
+            marks = ",".join("?" * (len(rows[0]) + 2))
+            self.db.executemany(
+                f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608
+                [(*row, position, None) for row in rows],
+            )
+        return True
+
+
+def _fact(row: tuple[Any, ...]) -> Fact:
+    return Fact(
+        event_id=row[0],
+        position=row[1],
+        agency=row[2],
+        type=row[3],
+        child=row[4],
+        occurred_us=row[5],
+        payload=orjson.loads(row[6]),
+        alive=bool(row[7]),
+    )

@@ -1,0 +1,82 @@
+"""Reproducing a published answer, and what the public may see."""
+
+from __future__ import annotations
+
+import pytest
+
+from projections import NotAllowed, check_role
+from tests.history import History, child
+
+
+def build_2017(history: History, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        history.episode(f"E{i}", "2017-06-01T10:00:00+00:00", child(i + 1))
+
+
+def test_as_of_reproduces_an_earlier_answer_exactly_with_its_digest(history: History) -> None:
+    history.at("2018-05-01T00:00:00+00:00")
+    build_2017(history, 7)
+    published = history.ask("missing-occasions", "2017/18", as_of="2018-05-02T00:00:00+00:00")
+
+    # Later records: a late episode in the same year, a retraction, and another year's.
+    history.at("2019-03-01T00:00:00+00:00")
+    build_2017(history, 2, start=100)
+    history.episode("E-next", "2018-06-01T10:00:00+00:00", child(200))
+    now = history.ask("missing-occasions", "2017/18", as_of="2019-03-02T00:00:00+00:00")
+    again = history.ask("missing-occasions", "2017/18", as_of="2018-05-02T00:00:00+00:00")
+
+    assert published["figures"]["all.total"]["value"] == 7
+    assert now["figures"]["all.total"]["value"] == 9
+    assert again == published
+    assert again["provenance"]["digest"] == published["provenance"]["digest"]
+    assert now["provenance"]["digest"] != published["provenance"]["digest"]
+    assert (published["provenance"]["events"], now["provenance"]["events"]) == (7, 10)
+
+
+def test_the_digest_depends_on_the_arguments(history: History) -> None:
+    build_2017(history, 3)
+    a = history.ask("missing-occasions", "2017/18", as_of="2020-01-02T00:00:00+00:00")
+    b = history.ask("missing-occasions", "2017", as_of="2020-01-02T00:00:00+00:00")
+    c = history.ask("missing-children", "2017/18", as_of="2020-01-02T00:00:00+00:00")
+    assert (
+        len({a["provenance"]["digest"], b["provenance"]["digest"], c["provenance"]["digest"]}) == 3
+    )
+
+
+def test_small_counts_are_hidden_and_a_second_cell_with_them(history: History) -> None:
+    build_2017(history, 7)
+    for i in range(7, 9):
+        history.episode(f"E{i}", "2017-06-01T10:00:00+00:00", child(i + 1), classification="absent")
+
+    public = history.ask("missing-occasions", "2017/18", suppress=True)["figures"]
+
+    # absent = 2 is hidden; missing = 7 would give it away from the total of 9, so it goes too.
+    assert public["all.absent"] == {"value": None, "display": "<5", "suppressed": True}
+    assert public["all.missing"] == {"value": None, "display": "<5", "suppressed": True}
+    assert public["all.total"] == {"value": 9, "display": "9", "suppressed": False}
+    assert public["looked_after.total"] == {"value": 0, "display": "0", "suppressed": False}
+    raw = history.ask("missing-occasions", "2017/18", suppress=False)["figures"]
+    assert raw["all.absent"] == {"value": 2, "display": "2", "suppressed": False}
+
+
+def test_a_percentage_is_hidden_with_the_count_it_would_reveal(history: History) -> None:
+    for i in range(6):
+        who = child(i + 1)
+        if i < 2:
+            history.event(
+                "cp.plan_started", "2015-01-01T09:00:00+00:00", child=who, plan_ref=f"O{i}"
+            )
+        history.event("cp.plan_started", "2017-06-01T09:00:00+00:00", child=who, plan_ref=f"P{i}")
+
+    public = history.ask("cp-repeat-plans", "2017/18", suppress=True)["figures"]
+
+    assert public["total"]["value"] == 6
+    assert public["second_or_subsequent"]["suppressed"]
+    assert public["percent"] == {"value": None, "display": "<5", "suppressed": True}
+
+
+def test_raw_figures_need_an_internal_role() -> None:
+    with pytest.raises(NotAllowed, match="HUB_ROLE=internal"):
+        check_role("public", suppress=False)
+    check_role("internal", suppress=False)
+    check_role("public", suppress=True)
