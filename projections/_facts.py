@@ -40,6 +40,9 @@ STATUS_TYPES = frozenset(
         "allocation.closed",
     }
 )
+PER_CHILD_TYPES = STATUS_TYPES | {"cp.plan_started", "cost.recorded"}
+"""Facts re-derived per child (timeline, plans, costs) rather than per record."""
+
 _REF_GROUPS = {
     "safeguarding.alert_raised": ("alert", "alert_ref"),
     "safeguarding.organised_abuse_investigation_started": ("investigation", "investigation_ref"),

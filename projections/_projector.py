@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from hub.domain.events import FactRecorded
 from projections import _derive as derive
-from projections._facts import LA, Fact
+from projections._facts import LA, PER_CHILD_TYPES, Fact
 from projections._identity import component
 from projections._store import ProjectionStore
-from projections._time import instant, to_us
+from projections._time import instant
 from projections._timeline import Timeline
 
 
@@ -31,58 +31,91 @@ class _Touched:
         for group in (previous_group, fact.group):
             if group:
                 self.groups.add(group)
-        if fact.child and fact.agency == LA:
+        if fact.child and fact.agency == LA and fact.type in PER_CHILD_TYPES:
             self.children.add(fact.child)
 
 
+class Stored(NamedTuple):
+    """A stored fact as the projector reads it: the fields of ``FactRecorded``."""
+
+    position: int
+    recorded_us: int
+    agency: str
+    event_type: str
+    event_id: str
+    body: dict[str, Any]
+    child_id: str | None
+    joined_child_ids: list[str]
+    other_child_id: str | None
+
+
 class Projector:
+    """Applies facts within one ``store.writing()`` transaction."""
+
     def __init__(self, store: ProjectionStore) -> None:
         self.store = store
         self.position, self.count, self.chain = store.head()
+        # Each child's (root, timeline), valid for this transaction: every change to a
+        # child's status or links re-derives the child's component, which refreshes it.
+        self.status: dict[bytes, tuple[bytes, Timeline]] = {}
+        # Each record's living facts, loaded once per transaction and kept up to date.
+        self.groups: dict[str, list[Fact]] = {}
 
-    def apply(self, position: int, event: FactRecorded) -> None:
-        """Apply one stored fact. Call inside ``store.writing()``; facts already applied
-        (at or below the projection's position) are passed over."""
+    def apply(self, fact: Stored) -> None:
+        """Apply one stored fact; facts at or below the projection's position are passed
+        over (already applied)."""
+        position = fact.position
         if position <= self.position:
             return
-        event_id = UUID(event.event_id).bytes
+        event_id = UUID(fact.event_id).bytes
         self.chain = hashlib.sha256(self.chain + event_id + position.to_bytes(8, "big")).digest()
         self.count += 1
         self.position = position
-        self.store.log(position, to_us(event.timestamp), self.count, self.chain)
+        self.store.log(position, fact.recorded_us, self.count, self.chain)
         touched = _Touched()
-        payload = event.body["payload"]
-        if event.event_type == "record.corrected":
+        payload = fact.body["payload"]
+        if fact.event_type == "record.corrected":
             self._correct(UUID(payload["target_event_id"]).bytes, payload["replacement"], touched)
-        elif event.event_type == "record.retracted":
+        elif fact.event_type == "record.retracted":
             self._retract(UUID(payload["target_event_id"]).bytes, touched)
         else:
-            self._add(position, event_id, event, touched)
-        _Rederive(self.store, position).run(touched)
+            self._add(event_id, fact, touched)
+        _Rederive(self, position).run(touched)
 
-    def _add(self, position: int, event_id: bytes, event: FactRecorded, touched: _Touched) -> None:
-        child = UUID(event.child_id).bytes if event.child_id else None
+    def group(self, group: str) -> list[Fact]:
+        if group not in self.groups:
+            self.groups[group] = self.store.group(group)
+        return self.groups[group]
+
+    def _add(self, event_id: bytes, stored: Stored, touched: _Touched) -> None:
+        position = stored.position
+        child = UUID(stored.child_id).bytes if stored.child_id else None
         fact = Fact(
             event_id,
             position,
-            event.agency,
-            event.event_type,
+            stored.agency,
+            stored.event_type,
             child,
-            instant(event.body["occurred_at"]),
-            event.body["payload"],
+            instant(stored.body["occurred_at"]),
+            stored.body["payload"],
         )
-        if not self.store.add_fact(fact, fact.group):
+        group = fact.group
+        if not self.store.add_fact(fact, group):
             return  # a duplicate: counted once
+        if group in self.groups:
+            self.groups[group].append(fact)
         if child:
-            for joined in event.joined_child_ids:
+            for joined in stored.joined_child_ids:
                 self._edge(event_id, child, UUID(joined).bytes, "join", position, touched)
-            if event.other_child_id:
-                kind = event.event_type.removeprefix("identity.")
+            if stored.other_child_id:
+                kind = stored.event_type.removeprefix("identity.")
                 self._edge(
-                    event_id, child, UUID(event.other_child_id).bytes, kind, position, touched
+                    event_id, child, UUID(stored.other_child_id).bytes, kind, position, touched
                 )
         if fact.type == "safeguarding.organised_abuse_investigation_started":
             self.store.cite(fact.payload["alert_refs"], fact.payload["investigation_ref"])
+        if child and fact.agency == LA and self.store.note_known(child, fact.occurred_us):
+            touched.children.add(child)  # the department knew the child earlier than we knew
         touched.fact(fact)
 
     def _edge(
@@ -98,8 +131,11 @@ class Projector:
         previous = target.group
         target.payload = dict(replacement)
         self.store.update_fact(target)
+        self.groups.pop(previous or "", None)
+        self.groups.pop(target.group or "", None)
         if target.type == "safeguarding.organised_abuse_investigation_started":
             self.store.cite(target.payload["alert_refs"], target.payload["investigation_ref"])
+        self._recount(target, touched)
         touched.fact(target, previous)
 
     def _retract(self, target_id: bytes, touched: _Touched) -> None:
@@ -108,24 +144,33 @@ class Projector:
             return
         target.alive = False
         self.store.update_fact(target)
+        self.groups.pop(target.group or "", None)
         for a, b in self.store.kill_edges(target_id):
             touched.children.update((a, b))
+        self._recount(target, touched)
         touched.fact(target)
+
+    def _recount(self, target: Fact, touched: _Touched) -> None:
+        if target.child and target.agency == LA:
+            self.store.recount_known(target.child)
+            touched.children.add(target.child)
 
 
 class _Rederive:
     """Derives the touched records again, as of one position."""
 
-    def __init__(self, store: ProjectionStore, position: int) -> None:
-        self.store = store
+    def __init__(self, projector: Projector, position: int) -> None:
+        self.store = projector.store
+        self.group = projector.group
         self.position = position
-        self._status: dict[bytes, tuple[bytes, Timeline]] = {}
+        self._status = projector.status
 
     def run(self, touched: _Touched) -> None:
         groups = set(touched.groups)
+        done: set[bytes] = set()
         for child in touched.children:
-            if child not in self._status:
-                groups.update(self._child(child))
+            if child not in done:
+                groups.update(self._child(child, done))
         alerts = sorted(g for g in groups if g.startswith("alert:"))
         for group in alerts:
             if self._alert(group.removeprefix("alert:")):
@@ -135,23 +180,24 @@ class _Rederive:
             if kind == "episode":
                 self._episode(ref)
             elif kind == "investigation":
-                row = derive.investigation(ref, self.store.group(group), self.store.alert_setting)
+                row = derive.investigation(ref, self.group(group), self.store.alert_setting)
                 self.store.replace("investigation", ref, [row] if row else [], self.position)
             elif kind == "cse":
-                row_ = derive.cse_case(ref, self.store.group(group))
+                row_ = derive.cse_case(ref, self.group(group))
                 self.store.replace("cse_case", ref, [row_] if row_ else [], self.position)
 
     def status_of(self, child: bytes) -> tuple[bytes, Timeline]:
         if child not in self._status:
-            self._child(child)
+            self._child(child, set())
         return self._status[child]
 
-    def _child(self, child: bytes) -> list[str]:
+    def _child(self, child: bytes, done: set[bytes]) -> list[str]:
         """Re-derive everything held per child; return the child's episodes to re-derive."""
         members = component(self.store, child)
+        done.update(members)
         root = members[0]
-        la = self.store.about(members, LA)
-        timeline = Timeline(la)
+        la = self.store.about(members, LA, PER_CHILD_TYPES)
+        timeline = Timeline(la, self.store.first_known(members))
         for member in members:
             self._status[member] = (root, timeline)
         for table, rows in (
@@ -162,13 +208,17 @@ class _Rederive:
             self.store.replace(table, root, rows, self.position)
             for member in members[1:]:  # roots merged into this one hold nothing now
                 self.store.replace(table, member, [], self.position)
+        if not self.store.set_status(members, root, timeline.signature()):
+            return []  # every episode of the child already has this status
         return self.store.episodes_of(members)
 
     def _episode(self, ref: str) -> None:
-        row, orphans = derive.episode(ref, self.store.group(f"episode:{ref}"), self.status_of)
-        self.store.replace("episode", ref, [row] if row else [], self.position)
-        self.store.replace("orphan", ref, orphans, self.position)
+        row, orphans = derive.episode(ref, self.group(f"episode:{ref}"), self.status_of)
+        _, before = self.store.replace("episode", ref, [row] if row else [], self.position)
+        # Orphans exist only while the episode has no report: skip the lookup when it had one.
+        if not (row and before):
+            self.store.replace("orphan", ref, orphans, self.position)
 
     def _alert(self, ref: str) -> bool:
-        row = derive.alert(ref, self.store.group(f"alert:{ref}"))
-        return self.store.replace("alert", ref, [row] if row else [], self.position)
+        row = derive.alert(ref, self.group(f"alert:{ref}"))
+        return self.store.replace("alert", ref, [row] if row else [], self.position)[0]

@@ -9,7 +9,7 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "1"
+VERSION = "2"
 """Bump when what the projector derives changes: a different version is rebuilt from zero."""
 
 _VERSIONED = {
@@ -72,6 +72,12 @@ _STATE = [
     "CREATE INDEX IF NOT EXISTS edges_a ON edges (a)",
     "CREATE INDEX IF NOT EXISTS edges_b ON edges (b)",
     "CREATE INDEX IF NOT EXISTS edges_event ON edges (event_id)",
+    # When the department first recorded anything about each hub child.
+    "CREATE TABLE IF NOT EXISTS known (child BLOB PRIMARY KEY, first_us INT) WITHOUT ROWID",
+    # The status each hub child's episodes were last derived with (root, timeline signature):
+    # a fact that leaves it unchanged need not re-derive the child's episodes.
+    "CREATE TABLE IF NOT EXISTS status (child BLOB PRIMARY KEY, root BLOB, signature BLOB)"
+    " WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS cites (alert_ref TEXT, investigation_ref TEXT,"
     " PRIMARY KEY (alert_ref, investigation_ref)) WITHOUT ROWID",
     # One row per fact in store order: the projector's tracking record, the map from
@@ -101,4 +107,4 @@ def statements() -> list[str]:
     return ddl
 
 
-TABLES = (*_VERSIONED, "facts", "edges", "cites", "log", "meta")
+TABLES = (*_VERSIONED, "facts", "edges", "known", "status", "cites", "log", "meta")

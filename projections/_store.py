@@ -135,20 +135,56 @@ class ProjectionStore:
         )
         return [_fact(row) for row in rows]
 
-    def about(self, children: Sequence[bytes], agency: str | None = None) -> list[Fact]:
-        """Living facts about any of ``children`` (optionally from one agency)."""
-        marks = ",".join("?" * len(children))
-        sql = f"SELECT {_FACT_COLUMNS} FROM facts WHERE child IN ({marks}) AND alive = 1"  # noqa: S608
-        params: list[Any] = list(children)
-        if agency:
-            sql += " AND agency = ?"
-            params.append(agency)
-        return [_fact(row) for row in self.db.execute(sql, params)]
+    def about(self, children: Sequence[bytes], agency: str, types: Iterable[str]) -> list[Fact]:
+        """Living facts of ``types`` from ``agency`` about any of ``children``."""
+        types = sorted(types)
+        sql = (
+            f"SELECT {_FACT_COLUMNS} FROM facts WHERE child IN ({_marks(children)})"  # noqa: S608
+            f" AND agency = ? AND type IN ({_marks(types)}) AND alive = 1"
+        )
+        return [_fact(row) for row in self.db.execute(sql, [*children, agency, *types])]
+
+    def note_known(self, child: bytes, occurred_us: int) -> bool:
+        """Note a local-authority fact about ``child``; True if it is the earliest yet."""
+        cursor = self.db.execute(
+            "INSERT INTO known VALUES (?, ?) ON CONFLICT (child) DO UPDATE"
+            " SET first_us = excluded.first_us WHERE excluded.first_us < known.first_us",
+            (child, occurred_us),
+        )
+        return cursor.rowcount == 1
+
+    def recount_known(self, child: bytes) -> None:
+        """After a correction or retraction: the earliest living local-authority fact."""
+        self.db.execute("DELETE FROM known WHERE child = ?", (child,))
+        self.db.execute(
+            "INSERT INTO known SELECT child, MIN(occurred_us) FROM facts WHERE child = ?"
+            " AND agency = 'local_authority' AND alive = 1 GROUP BY child",
+            (child,),
+        )
+
+    def first_known(self, children: Sequence[bytes]) -> int | None:
+        row = self.db.execute(
+            f"SELECT MIN(first_us) FROM known WHERE child IN ({_marks(children)})",  # noqa: S608
+            list(children),
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_status(self, children: Sequence[bytes], root: bytes, signature: bytes) -> bool:
+        """Record the status the children's episodes are derived with; True if it changed."""
+        changed = False
+        for child in children:
+            cursor = self.db.execute(
+                "INSERT INTO status VALUES (?, ?, ?) ON CONFLICT (child) DO UPDATE"
+                " SET root = excluded.root, signature = excluded.signature"
+                " WHERE status.root != excluded.root OR status.signature != excluded.signature",
+                (child, root, signature),
+            )
+            changed = changed or cursor.rowcount == 1
+        return changed
 
     def episodes_of(self, children: Sequence[bytes]) -> list[str]:
-        marks = ",".join("?" * len(children))
         rows = self.db.execute(
-            f"SELECT DISTINCT grp FROM facts WHERE child IN ({marks})"  # noqa: S608
+            f"SELECT DISTINCT grp FROM facts WHERE child IN ({_marks(children)})"  # noqa: S608
             " AND agency = 'police' AND type = 'missing.reported' AND grp IS NOT NULL",
             list(children),
         )
@@ -194,15 +230,24 @@ class ProjectionStore:
 
     # Versioned rows.
 
-    def replace(self, table: str, key: Any, rows: Sequence[tuple[Any, ...]], position: int) -> bool:
-        """Make ``rows`` the current rows of ``key`` as of ``position``; False if unchanged."""
+    def replace(
+        self, table: str, key: Any, rows: Sequence[tuple[Any, ...]], position: int
+    ) -> tuple[bool, int]:
+        """Make ``rows`` the current rows of ``key`` as of ``position``.
+
+        Returns whether anything changed, and how many rows were current before.
+        """
         column = _schema.KEYS[table]
         current = self.db.execute(
             f"SELECT * FROM {table} WHERE {column} = ? AND to_pos IS NULL",  # noqa: S608
             (key,),
         ).fetchall()
-        if Counter(row[:-2] for row in current) == Counter(tuple(row) for row in rows):
-            return False
+        if len(current) == len(rows) and (
+            current[0][:-2] == tuple(rows[0])
+            if len(rows) == 1
+            else Counter(row[:-2] for row in current) == Counter(tuple(row) for row in rows)
+        ):
+            return False, len(current)
         if current:
             self.db.execute(
                 f"UPDATE {table} SET to_pos = ? WHERE {column} = ? AND to_pos IS NULL",  # noqa: S608
@@ -214,7 +259,11 @@ class ProjectionStore:
                 f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608
                 [(*row, position, None) for row in rows],
             )
-        return True
+        return True, len(current)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
 
 
 def _fact(row: tuple[Any, ...]) -> Fact:

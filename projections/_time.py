@@ -76,6 +76,7 @@ class Period:
         return {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
+_FORMS = "use 2017/18 (financial year), 2017, 2018-03 or 2010-04-06..2011-04-05"
 _FINANCIAL = re.compile(r"(\d{4})/(\d{2})")
 _YEAR = re.compile(r"\d{4}")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -103,10 +104,8 @@ def parse_period(text: str) -> Period:
                 raise BadArgument(f"period {text!r} ends before it starts")
             return Period(text, start, end)
     except ValueError as error:
-        raise BadArgument(f"period {text!r}: {error}") from None
-    raise BadArgument(
-        f"period {text!r} not understood: use 2017/18, 2017, 2018-03 or 2010-04-06..2011-04-05"
-    )
+        raise BadArgument(f"period {text!r}: {error}; {_FORMS}") from None
+    raise BadArgument(f"period {text!r} not understood; {_FORMS}")
 
 
 def parse_as_of(text: str) -> dt.datetime:

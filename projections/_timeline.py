@@ -7,14 +7,16 @@ Status at a moment includes events that happened at that moment ("at or before")
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
-from dataclasses import dataclass
+from typing import NamedTuple
+
+import orjson
 
 from projections._facts import LA, Fact, ordered
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+class Status(NamedTuple):
     looked_after: bool = False
     uasc: bool = False
     allocated: bool = False
@@ -23,10 +25,14 @@ class Status:
 
 
 class Timeline:
-    def __init__(self, facts: list[Fact]) -> None:
-        """``facts``: the living facts about the child, from any agency."""
+    def __init__(self, facts: list[Fact], first_known_us: int | None = None) -> None:
+        """``facts``: living facts about the child (others are passed over);
+        ``first_known_us``: when the department first recorded anything about the child
+        (default: the earliest local-authority fact given)."""
         la = ordered([f for f in facts if f.agency == LA and f.alive])
-        self.first_known_us: int | None = la[0].occurred_us if la else None
+        if first_known_us is None and la:
+            first_known_us = la[0].occurred_us
+        self.first_known_us = first_known_us
         self._times: list[int] = []
         self._states: list[Status] = []
         looked_after = uasc = False
@@ -64,6 +70,12 @@ class Timeline:
                     ref,
                 )
             )
+
+    def signature(self) -> bytes:
+        """Equal for timelines that give every episode the same status."""
+        return hashlib.sha256(
+            orjson.dumps([self.first_known_us, self._times, [tuple(s) for s in self._states]])
+        ).digest()
 
     def at(self, us: int) -> Status:
         i = bisect_right(self._times, us)

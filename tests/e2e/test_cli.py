@@ -31,10 +31,11 @@ def test_serve_publish_status_and_rejects(hub_command: HubCommand, tmp_path: Pat
     assert published.returncode == 0, published.stderr
     assert published.stdout.strip() == "published 5, duplicate 1"
 
+    # hub serve also runs the projector, which catches up with what was stored.
     _wait_for(
         lambda: (
             hub_command.json("status")
-            == {"stored": 4, "rejected": 1, "position": 4, "identifiers": 2}
+            == {"stored": 4, "rejected": 1, "position": 4, "identifiers": 2, "projected": 4}
         )
     )
     [reject] = hub_command.json("rejects")  # type: ignore[misc]
@@ -66,3 +67,56 @@ def test_contract_documents_are_written(hub_command: HubCommand, tmp_path: Path)
     assert "safeguarding.v1.police.missing.reported" in addresses
     assert "safeguarding.v1.rejected.health" in addresses
     assert "safeguarding.v1.health.missing.reported" not in addresses
+
+
+def test_foi_answers_from_the_projection_in_every_format(
+    hub_command: HubCommand, tmp_path: Path
+) -> None:
+    events = [
+        example_event(
+            "missing.reported",
+            episode_ref=f"E{i}",
+            last_seen_at="2017-06-01T10:00:00+01:00",
+            classification="absent" if i < 2 else "missing",
+        )
+        for i in range(9)
+    ]
+    jsonl = tmp_path / "police.jsonl"
+    jsonl.write_bytes(b"\n".join(orjson.dumps(e) for e in events) + b"\n")
+    hub_command.serve(tmp_path / "serve.log")
+    _wait_for((tmp_path / "hub" / "nats.url").exists)
+    assert hub_command.run("publish", "--agency", "police", str(jsonl)).returncode == 0
+    _wait_for(lambda: hub_command.json("status").get("projected") == 9)  # type: ignore[attr-defined]
+
+    answer = hub_command.json("foi", "missing-occasions", "--period", "2017/18")
+    assert answer["figures"]["all.total"] == {"value": 9, "display": "9", "suppressed": False}
+    assert answer["figures"]["all.absent"] == {"value": None, "display": "<5", "suppressed": True}
+    assert answer["figures"]["all.missing"]["suppressed"]  # else absent = total - missing
+    assert answer["provenance"]["events"] == 9
+    again = hub_command.json(
+        "foi", "missing-occasions", "--period", "2017/18", "--as-of", answer["as_of"]
+    )
+    assert again["provenance"]["digest"] == answer["provenance"]["digest"]
+
+    csv = hub_command.run("foi", "missing-occasions", "--period", "2017/18", "--format", "csv")
+    assert "missing-occasions,2017-04-01,2018-03-31,all.total,9,9" in csv.stdout
+    md = hub_command.run("foi", "missing-children", "--period", "2017/18", "--format", "md")
+    assert "| total | <5 |" in md.stdout and "digest `sha256:" in md.stdout  # one child
+    assert "9990000018" not in csv.stdout + md.stdout, "no identifier in an answer"
+
+    refused = hub_command.run("foi", "missing-occasions", "--period", "2017/18", "--no-suppression")
+    assert refused.returncode == 2 and "HUB_ROLE=internal" in refused.stderr
+    hub_command.env["HUB_ROLE"] = "internal"
+    raw = hub_command.json("foi", "missing-occasions", "--period", "2017/18", "--no-suppression")
+    assert raw["figures"]["all.absent"]["value"] == 2
+
+
+def test_foi_lists_its_statistics_and_explains_bad_arguments(hub_command: HubCommand) -> None:
+    listed = hub_command.run("foi", "--list")
+    assert listed.returncode == 0
+    for name in ("missing-occasions", "highest-cost", "cp-repeat-plans", "uasc-looked-after"):
+        assert name in listed.stdout
+    bad = hub_command.run("foi", "missing-occasions", "--period", "2017-18")
+    assert bad.returncode == 2 and "2017/18" in bad.stderr
+    unknown = hub_command.run("foi", "runaways", "--period", "2017")
+    assert unknown.returncode == 2 and "hub foi --list" in unknown.stderr
