@@ -16,10 +16,11 @@ from typing import Any
 
 import orjson
 
+from projections import _schema
 from projections._disclosure import cells
 from projections._errors import BadArgument, NotAllowed
 from projections._store import ProjectionStore
-from projections._time import Period, to_us
+from projections._time import Period, from_us, to_us
 from projections.statistics import STATISTICS, Query, Statistic
 from projections.statistics._base import ORPHANS
 
@@ -49,21 +50,32 @@ def answer(
     name: str,
     period: Period,
     *,
-    as_of: dt.datetime,
+    as_of: dt.datetime | None = None,
     suppress: bool = True,
     threshold: int = 5,
 ) -> dict[str, Any]:
-    """The answer, as a JSON-ready dict in the shape ``docs/statistics.md`` gives."""
+    """The answer, as a JSON-ready dict in the shape ``docs/statistics.md`` gives.
+
+    Without ``as_of``: as the records stand at the projection's head, and ``as_of`` is the
+    time the newest of them was recorded (an ``--as-of`` of that time reproduces it exactly).
+    """
     stat = statistic(name)
+    if as_of is not None and as_of > dt.datetime.now(dt.UTC):
+        raise BadArgument(f"--as-of {as_of.isoformat()} is in the future")
     with store.reading() as db:
         head = store.head()
-        position, events, chain = store.at_time(to_us(as_of))
+        if as_of is None:
+            position, events, chain = head
+            as_of = from_us(store.recorded_at(position)) if position else dt.datetime.now(dt.UTC)
+        else:
+            position, events, chain = store.at_time(to_us(as_of))
         query = Query(db, period, position, head=position == head[0])
         figures = stat.compute(query)
         orphans = query.row(ORPHANS)[0] if stat.episodic else None
     inputs = {
         "statistic": stat.name,
         "definition": stat.tag,
+        "derivation": _schema.VERSION,
         "period": [period.start.isoformat(), period.end.isoformat()],
         "position": position,
         "chain": chain.hex(),

@@ -54,6 +54,44 @@ _REF_GROUPS = {
 }
 
 
+_EPISODE = ("episode_ref",)
+KEPT: dict[str, tuple[str, ...]] = {
+    "missing.reported": (*_EPISODE, "last_seen_at", "missing_from", "risk", "classification"),
+    "missing.risk_regraded": (*_EPISODE, "risk"),
+    "missing.found": (*_EPISODE, "found_at", "found_by", "found_location"),
+    "police.safe_and_well_check": (*_EPISODE, "concerns_identified"),
+    "police.disruption_recorded": (*_EPISODE, "tactic"),
+    "police.crime_linked": (*_EPISODE, "role"),
+    "return_interview.offered": _EPISODE,
+    "return_interview.completed": (*_EPISODE, "conducted_by", "findings"),
+    "return_interview.declined": _EPISODE,
+    "health.concern_raised": (*_EPISODE, "setting", "concern"),
+    "care.period_started": ("uasc",),
+    "care.placement_started": ("placement_ref", "placement_type", "postcode_district"),
+    "care.placement_ended": ("placement_ref",),
+    "care.uasc_status_changed": ("uasc",),
+    "allocation.opened": ("worker_role",),
+    "allocation.closed": ("worker_role",),
+    "safeguarding.alert_raised": ("alert_ref", "setting", "placement_ref", "categories"),
+    "safeguarding.organised_abuse_investigation_started": ("investigation_ref", "alert_refs"),
+    "cse.case_opened": ("case_ref", "risk_level", "online_element"),
+    "cse.case_reassessed": ("case_ref", "risk_level", "online_element"),
+    "cse.case_closed": ("case_ref",),
+    "cse.concern_raised": ("risk_level", "online_element"),
+    "cp.plan_started": ("plan_ref",),
+    "cp.plan_ended": ("plan_ref",),
+    "cost.recorded": ("service", "amount_gbp", "period_start", "period_end"),
+    "education.concern_raised": ("concern",),
+}
+"""The payload fields the projection keeps, per type: what the statistics read, and never
+free text or a second child's identifiers (``identity.*`` keep nothing). A type not listed
+keeps nothing. The store holds the whole event; the projection is a read model."""
+
+
+def kept(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: payload[k] for k in KEPT.get(event_type, ()) if k in payload}
+
+
 @dataclass(slots=True)
 class Fact:
     """One stored agency event, with its payload as corrected so far."""

@@ -17,6 +17,7 @@ from eventsourcing.persistence import Notification
 
 from hub.domain.events import FactRecorded
 from hub.service.application import HubApplication
+from projections._errors import ProjectionError
 from projections._projector import Projector, Stored
 from projections._store import ProjectionStore
 from projections._time import to_us
@@ -25,7 +26,11 @@ log = logging.getLogger("hub.projections")
 
 
 def catch_up(app: HubApplication, store: ProjectionStore, page: int = 1000) -> int:
-    """Apply every fact stored since the projection's position; return how many."""
+    """Apply every fact stored since the projection's position; return how many.
+
+    Raises ProjectionError naming the position of a fact the projector could not apply.
+    """
+    _check_origin(app, store)
     applied = 0
     while True:
         with store.writing():
@@ -34,10 +39,33 @@ def catch_up(app: HubApplication, store: ProjectionStore, page: int = 1000) -> i
                 projector.position, page, inclusive_of_start=False
             )
             for notification in notifications:
-                projector.apply(_stored(app, notification))
+                if not projector.position:
+                    store.set_meta("origin", str(notification.originator_id))
+                try:
+                    projector.apply(_stored(app, notification))
+                except (KeyError, TypeError, ValueError) as error:
+                    # A stored fact this projector cannot read: stop here (the page is rolled
+                    # back) rather than answer without it. Never the fact's content.
+                    raise ProjectionError(
+                        f"the projector could not apply the fact at position {notification.id}"
+                        f" ({type(error).__name__}); answers wait until it is fixed"
+                    ) from error
         applied += len(notifications)
         if len(notifications) < page:
             return applied
+
+
+def _check_origin(app: HubApplication, store: ProjectionStore) -> None:
+    """A projection built from another store (recreated, or a shared path) is rebuilt."""
+    head = store.head()[0]
+    if not head:
+        return
+    first = app.recorder.select_notifications(None, 1)
+    latest = app.recorder.max_notification_id() or 0
+    origin = str(first[0].originator_id) if first else None
+    if origin != store.meta("origin") or latest < head:
+        log.warning("the projection was built from another store: rebuilding it")
+        store.reset()
 
 
 _FACT_TOPIC = f"{FactRecorded.__module__}:{FactRecorded.__qualname__}"
@@ -66,6 +94,7 @@ def _stored(app: HubApplication, notification: Notification) -> Stored:
         state["child_id"],
         state["joined_child_ids"],
         state["other_child_id"],
+        state.get("other_joined_child_ids", ()),
     )
 
 

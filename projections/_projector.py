@@ -10,12 +10,13 @@ across all history: a link recorded today changes last year's episodes from toda
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from projections import _derive as derive
-from projections._facts import LA, PER_CHILD_TYPES, Fact
+from projections._facts import LA, PER_CHILD_TYPES, Fact, kept
 from projections._identity import component
 from projections._store import ProjectionStore
 from projections._time import instant
@@ -47,6 +48,7 @@ class Stored(NamedTuple):
     child_id: str | None
     joined_child_ids: list[str]
     other_child_id: str | None
+    other_joined_child_ids: Sequence[str] = ()
 
 
 class Projector:
@@ -97,7 +99,7 @@ class Projector:
             stored.event_type,
             child,
             instant(stored.body["occurred_at"]),
-            stored.body["payload"],
+            kept(stored.event_type, stored.body["payload"]),
         )
         group = fact.group
         if not self.store.add_fact(fact, group):
@@ -108,10 +110,11 @@ class Projector:
             for joined in stored.joined_child_ids:
                 self._edge(event_id, child, UUID(joined).bytes, "join", position, touched)
             if stored.other_child_id:
+                other = UUID(stored.other_child_id).bytes
                 kind = stored.event_type.removeprefix("identity.")
-                self._edge(
-                    event_id, child, UUID(stored.other_child_id).bytes, kind, position, touched
-                )
+                self._edge(event_id, child, other, kind, position, touched)
+                for joined in stored.other_joined_child_ids:
+                    self._edge(event_id, other, UUID(joined).bytes, "join", position, touched)
         if fact.type == "safeguarding.organised_abuse_investigation_started":
             self.store.cite(fact.payload["alert_refs"], fact.payload["investigation_ref"])
         if child and fact.agency == LA and self.store.note_known(child, fact.occurred_us):
@@ -129,7 +132,7 @@ class Projector:
         if target is None or not target.alive:
             return
         previous = target.group
-        target.payload = dict(replacement)
+        target.payload = kept(target.type, replacement)
         self.store.update_fact(target)
         self.groups.pop(previous or "", None)
         self.groups.pop(target.group or "", None)

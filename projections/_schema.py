@@ -9,7 +9,7 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "3"
+VERSION = "4"
 """Bump when what the projector derives changes: a different version is rebuilt from zero."""
 
 _VERSIONED = {

@@ -45,24 +45,43 @@ class ProjectionStore:
     def _migrate(self) -> None:
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
         if "meta" in tables:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-            if row and row[0] == _schema.VERSION:
+            if self.meta("version") == _schema.VERSION:
                 return
-            for table in _schema.TABLES:  # derived differently now: rebuild from zero
-                self.db.execute(f"DROP TABLE IF EXISTS {table}")
+            self._drop()  # derived differently now: rebuild from zero
+        self._create()
+
+    def _drop(self) -> None:
+        for table in _schema.TABLES:
+            self.db.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _create(self) -> None:
         for statement in _schema.statements():
             self.db.execute(statement)
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (_schema.VERSION,))
+
+    def reset(self) -> None:
+        """Empty the projection, to be rebuilt from the store's first fact."""
+        with self.writing():
+            self._drop()
+            self._create()
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # also when COMMIT itself failed
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -91,6 +110,10 @@ class ProjectionStore:
             (recorded_us,),
         ).fetchone()
         return (row[0], row[1], row[2]) if row else (0, 0, bytes(32))
+
+    def recorded_at(self, position: int) -> int:
+        row = self.db.execute("SELECT recorded_us FROM log WHERE position = ?", (position,))
+        return int(row.fetchone()[0])
 
     def log(self, position: int, recorded_us: int, n: int, chain: bytes) -> None:
         self.db.execute("INSERT INTO log VALUES (?, ?, ?, ?)", (position, recorded_us, n, chain))

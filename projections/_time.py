@@ -20,8 +20,9 @@ _US = dt.timedelta(microseconds=1)
 
 
 def instant(value: str) -> int:
-    """An RFC 3339 timestamp with offset (as the contract requires) as UTC microseconds."""
-    return to_us(dt.datetime.fromisoformat(value))
+    """An RFC 3339 timestamp with offset (as the contract requires) as UTC microseconds.
+    RFC 3339 allows a lower-case ``t`` and ``z``, which ``fromisoformat`` does not."""
+    return to_us(dt.datetime.fromisoformat(value.upper()))
 
 
 def to_us(moment: dt.datetime) -> int:

@@ -117,7 +117,7 @@ class History:
             self.projection,
             statistic,
             parse_period(period),
-            as_of=parse_as_of(as_of) if as_of else dt.datetime.now(UTC),
+            as_of=parse_as_of(as_of) if as_of else None,
             suppress=suppress,
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -74,7 +75,8 @@ class FactRecorded(DomainEvent):
     ``child_id`` is the hub's child the event is about, resolved when it arrived;
     ``joined_child_ids`` are other hub children this event showed to be the same child by a
     shared identifier; ``other_child_id`` is the hub child of ``payload.other`` in
-    ``identity.linked`` and ``identity.unlinked``.
+    ``identity.linked`` and ``identity.unlinked``, and ``other_joined_child_ids`` the hub
+    children its identifiers joined to it (kept apart: an unlink separates the two sides).
     """
 
     agency: str
@@ -86,6 +88,9 @@ class FactRecorded(DomainEvent):
     joined_child_ids: list[str]
     other_child_id: str | None
     stream_seq: int
+    # Hub children that ``payload.other`` showed to share an identifier (identity.* only).
+    # A default, so facts stored before the field existed still read.
+    other_joined_child_ids: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

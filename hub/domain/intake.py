@@ -148,7 +148,7 @@ class Intake:
             return None
         if event.event_type in CORRECTIONS:
             self._check_target(event, in_batch)
-        child_id, joined, other_id = self._resolve_children(event)
+        child_id, joined, other_id, other_joined = self._resolve_children(event)
         return FactRecorded(
             originator_id=id,
             originator_version=1,
@@ -161,6 +161,7 @@ class Intake:
             joined_child_ids=joined,
             other_child_id=other_id,
             stream_seq=message.stream_seq,
+            other_joined_child_ids=other_joined,
         )
 
     def _check_target(self, event: Envelope, in_batch: dict[UUID, FactRecorded]) -> None:
@@ -178,17 +179,19 @@ class Intake:
         if event.event_type == "record.corrected":
             contracts.parse_payload(target.event_type, event.payload.replacement)
 
-    def _resolve_children(self, event: Envelope) -> tuple[str | None, list[str], str | None]:
+    def _resolve_children(
+        self, event: Envelope
+    ) -> tuple[str | None, list[str], str | None, list[str]]:
+        """(child, children it joined, the other side's child, children that side joined)."""
         if event.child is None:
-            return None, [], None
+            return None, [], None, []
         own = self.registry.resolve(event.child.ids.keys())
         joined = [str(child) for child in own.joined]
-        other_id = None
-        if event.event_type in IDENTITY:
-            other = self.registry.resolve(event.payload.other.ids.keys())
-            joined += [str(child) for child in other.joined]
-            other_id = str(other.child_id)
-        return str(own.child_id), joined, other_id
+        if event.event_type not in IDENTITY:
+            return str(own.child_id), joined, None, []
+        other = self.registry.resolve(event.payload.other.ids.keys())
+        other_joined = [str(child) for child in other.joined]
+        return str(own.child_id), joined, str(other.child_id), other_joined
 
     def _internal_error(
         self, message: Inbound, error: Exception, now: dt.datetime

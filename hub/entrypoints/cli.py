@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import logging
 import sys
 import textwrap
@@ -87,8 +86,7 @@ def _foi(args: argparse.Namespace, settings: Settings) -> int:
     suppress = not args.no_suppression
     projections.check_role(settings.role, suppress=suppress)
     period = projections.parse_period(args.period)
-    # "Now" is fixed before catching up, so the answer covers exactly what was recorded by it.
-    as_of = projections.parse_as_of(args.as_of) if args.as_of else dt.datetime.now(dt.UTC)
+    as_of = projections.parse_as_of(args.as_of) if args.as_of else None
     store = bootstrap.build_projection(settings)
     projections.catch_up(bootstrap.build_application(settings), store)
     result = projections.answer(

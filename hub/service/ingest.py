@@ -132,8 +132,9 @@ class IngestService:
         return event.timestamp if event else dt.datetime.min.replace(tzinfo=dt.UTC)
 
     def _recorded_time(self) -> dt.datetime:
-        # Recorded times never go backwards, so "recorded by T" is a prefix of the log.
-        now = max(self._clock(), self._last_recorded)
+        # Each batch is stamped strictly later than the last, so "recorded by T" is a prefix
+        # of the log, and no batch committed later can share the stamp of one already seen.
+        now = max(self._clock(), self._last_recorded + dt.timedelta(microseconds=1))
         self._last_recorded = now
         return now
 

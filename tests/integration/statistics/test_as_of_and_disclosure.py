@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from projections import NotAllowed, check_role
+from projections import BadArgument, NotAllowed, check_role
 from tests.history import History, child
 
 
@@ -80,3 +80,27 @@ def test_raw_figures_need_an_internal_role() -> None:
         check_role("public", suppress=False)
     check_role("internal", suppress=False)
     check_role("public", suppress=True)
+
+
+def test_an_answer_as_of_now_is_reproduced_by_its_own_as_of(history: History) -> None:
+    history.at("2020-03-01T11:00:00+00:00")
+    build_2017(history, 6)
+    first = history.ask("missing-occasions", "2017/18")  # as the records stand
+    # A batch the writer stamps with a clock that reads earlier still comes after.
+    history.at("2020-03-01T10:00:00+00:00")
+    build_2017(history, 3, start=50)
+
+    again = history.ask("missing-occasions", "2017/18", as_of=first["as_of"])
+
+    assert first["as_of"] == "2020-03-01T11:00:00.000005+00:00"  # the newest record's time
+    assert again == first
+
+
+def test_timestamps_with_a_lower_case_t_and_z_are_read(history: History) -> None:
+    history.episode("E1", "2017-06-01t10:00:00z", child(1))
+    assert history.figures("missing-occasions", "2017/18")["all.total"] == 1
+
+
+def test_an_as_of_in_the_future_is_refused(history: History) -> None:
+    with pytest.raises(BadArgument, match="future"):
+        history.ask("missing-occasions", "2017/18", as_of="2999-01-01T00:00:00+00:00")

@@ -98,3 +98,76 @@ def test_a_shared_identifier_joins_children_first_seen_apart(history: History) -
 
     figures = history.figures("missing-children", "2017/18")
     assert (figures["total"], figures["looked_after"]) == (1, 1)
+
+
+def test_an_unlink_separates_the_two_sides_even_when_each_side_joined_others(
+    history: History,
+) -> None:
+    # Child 1 is in care. Children 3 and 4 were seen apart; the link's `other` carries an
+    # identifier of each, so 3 and 4 are one child (a join), linked to child 1, then unlinked.
+    history.event("care.period_started", "2017-01-01T09:00:00+00:00", child=child(1))
+    history.episode("E3", "2017-06-01T10:00:00+00:00", child(3))
+    history.episode("E4", "2017-06-02T10:00:00+00:00", child(4))
+    other = {"ids": {"nhs_number": child(3)["ids"]["nhs_number"], "la_child_id": "LA-4"}}
+
+    history.event("identity.linked", "2019-01-01T09:00:00+00:00", child=child(1), other=other)
+    linked = history.figures("missing-occasions", "2017/18")["looked_after.total"]
+    history.event("identity.unlinked", "2019-02-01T09:00:00+00:00", child=child(1), other=other)
+
+    assert linked == 2
+    assert history.figures("missing-occasions", "2017/18")["looked_after.total"] == 0
+    assert history.figures("missing-children", "2017/18")["total"] == 1  # 3 and 4 stay one
+
+
+def test_retracting_the_only_record_that_joined_two_children_splits_them(
+    history: History,
+) -> None:
+    police = {"ids": {"police_person_id": "P-9"}}
+    council = {"ids": {"la_child_id": "LA-9"}}
+    history.episode("E1", "2017-05-01T10:00:00+00:00", police)
+    history.episode("E2", "2017-06-01T10:00:00+00:00", council)
+    both = history.event(
+        "police.safe_and_well_check",
+        "2017-06-02T10:00:00+00:00",
+        child={"ids": {"police_person_id": "P-9", "la_child_id": "LA-9"}},
+        episode_ref="E2",
+    )
+    assert history.figures("missing-children", "2017/18")["total"] == 1
+
+    history.retract(both)
+
+    assert history.figures("missing-children", "2017/18")["total"] == 2
+
+
+def test_the_projection_keeps_no_identifier_name_or_free_text(history: History) -> None:
+    other = {
+        "ids": {"nhs_number": child(3)["ids"]["nhs_number"], "la_child_id": "LA-3"},
+        "given_name": "Alice",
+        "date_of_birth": "2005-01-02",
+    }
+    named = {**child(1), "given_name": "Bethany", "family_name": "Smithson"}
+    history.event("identity.linked", "2019-01-01T09:00:00+00:00", child=named, other=other)
+    history.event(
+        "care.period_ended",
+        "2019-01-02T09:00:00+00:00",
+        child=named,
+        reason="moved in with aunt Carolyn",
+    )
+    history.episode("E1", "2017-06-01T10:00:00+00:00", named)
+    history.figures("missing-children", "2017/18")
+    history.projection.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    stored = history.projection.path
+    content = open(stored, "rb").read()  # noqa: SIM115
+    for secret in (
+        "Alice",
+        "Bethany",
+        "Smithson",
+        "Carolyn",
+        "LA-3",
+        "LA-1",
+        "2005-01-02",
+        child(3)["ids"]["nhs_number"],
+        child(1)["ids"]["nhs_number"],
+    ):
+        assert secret.encode() not in content, secret
