@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub.config import Settings
-from projections import ProjectionStore, answer, catch_up, parse_period
+from projections import ProjectionError, ProjectionStore, answer, catch_up, parse_period
 from projections import _projector as projector_module
 from tests.history import History, child
 
@@ -130,3 +130,38 @@ def test_a_projection_of_another_derivation_version_is_rebuilt(
     catch_up(history.app, rebuilt)
     catch_up(history.app, history.projection)
     assert figures(rebuilt) == figures(history.projection)
+
+
+def test_a_projection_built_from_another_store_is_rebuilt(tmp_path: Path) -> None:
+    first = History(Settings(data_dir=tmp_path / "one", writer="thread")).at(
+        "2020-01-01T00:00:00+00:00"
+    )
+    a_year(first, 40)
+    second = History(Settings(data_dir=tmp_path / "two", writer="thread")).at(
+        "2020-01-01T00:00:00+00:00"
+    )
+    a_year(second, 20)
+    shared = ProjectionStore(tmp_path / "shared.sqlite")
+    catch_up(first.app, shared)
+
+    catch_up(second.app, shared)  # e.g. the store was recreated, the projection path kept
+
+    catch_up(second.app, second.projection)
+    assert figures(shared) == figures(second.projection)
+
+
+def test_a_fact_the_projector_cannot_read_stops_it_with_the_position(
+    sqlite_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history = History(sqlite_settings).at("2020-01-01T00:00:00+00:00")
+    a_year(history, 3)
+    store = ProjectionStore(tmp_path / "stuck.sqlite")
+
+    def unreadable(value: str) -> int:
+        raise ValueError(f"Invalid isoformat string: {value!r}")
+
+    monkeypatch.setattr(projector_module, "instant", unreadable)
+    with pytest.raises(ProjectionError, match="position 1 ") as raised:
+        catch_up(history.app, store)
+    assert "Invalid" not in str(raised.value)  # the error names the position, not the content
+    assert store.head()[0] == 0
