@@ -39,8 +39,6 @@ def catch_up(app: HubApplication, store: ProjectionStore, page: int = 1000) -> i
                 projector.position, page, inclusive_of_start=False
             )
             for notification in notifications:
-                if not projector.position:
-                    store.set_meta("origin", str(notification.originator_id))
                 try:
                     projector.apply(_stored(app, notification))
                 except (KeyError, TypeError, ValueError) as error:

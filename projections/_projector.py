@@ -69,6 +69,8 @@ class Projector:
         position = fact.position
         if position <= self.position:
             return
+        if not self.position:  # which store this projection follows (see catch_up)
+            self.store.set_meta("origin", str(UUID(fact.event_id)))
         event_id = UUID(fact.event_id).bytes
         self.chain = hashlib.sha256(self.chain + event_id + position.to_bytes(8, "big")).digest()
         self.count += 1

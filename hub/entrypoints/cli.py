@@ -15,7 +15,6 @@ import orjson
 
 import contracts
 import projections
-from agencies import publish_lines
 from hub import bootstrap
 from hub.config import Settings
 from hub.errors import HubError
@@ -44,6 +43,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    from agencies import publish_lines
+
     url = bootstrap.client_nats_url(settings)
     with args.file.open("rb") as lines:
         report = asyncio.run(publish_lines(url, args.agency, lines))
