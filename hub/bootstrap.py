@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.config import Settings
@@ -13,7 +14,9 @@ from hub.service.application import HubApplication
 from hub.service.follower import Follower
 from hub.service.ingest import IngestService
 from hub.service.recorders import ProcessRecorder, Recorder, ThreadRecorder
-from projections import ProjectionStore
+
+if TYPE_CHECKING:
+    from projections import ProjectionStore
 
 log = logging.getLogger("hub")
 
@@ -23,6 +26,8 @@ def build_application(settings: Settings) -> HubApplication:
 
 
 def build_projection(settings: Settings) -> ProjectionStore:
+    from projections import ProjectionStore  # projections import hub's errors: not at import
+
     return ProjectionStore(settings.projection_file, settings.lock_timeout)
 
 

@@ -9,16 +9,18 @@ CLASSIFICATIONS = ("missing", "absent")
 
 
 def compute(q: Query) -> Figures:
-    figures: Figures = {f"{c}.{k}": 0 for c in COHORTS for k in (*CLASSIFICATIONS, "total")}
-    for classification, looked_after, uasc, n in q.rows(
-        "SELECT classification, looked_after, uasc, COUNT(*) FROM episode"
-        " WHERE {live} AND day BETWEEN :first AND :last GROUP BY 1, 2, 3"
-    ):
-        for cohort, member in (("all", True), ("looked_after", looked_after), ("uasc", uasc)):
-            if member:
-                for key in (f"{cohort}.{classification}", f"{cohort}.total"):
-                    figures[key] = int(figures[key] or 0) + n
-    return figures
+    # Conditional sums in one pass over the covering index: a GROUP BY would sort every row.
+    row = q.row(
+        "SELECT"
+        " SUM(classification = 'missing'), SUM(classification = 'absent'), COUNT(*),"
+        " SUM(looked_after AND classification = 'missing'),"
+        " SUM(looked_after AND classification = 'absent'), SUM(looked_after),"
+        " SUM(uasc AND classification = 'missing'), SUM(uasc AND classification = 'absent'),"
+        " SUM(uasc)"
+        " FROM episode WHERE {live} AND day BETWEEN :first AND :last"
+    )
+    names = [f"{c}.{k}" for c in COHORTS for k in (*CLASSIFICATIONS, "total")]
+    return dict(zip(names, row, strict=True))
 
 
 STATISTIC = Statistic(
