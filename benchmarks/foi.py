@@ -361,7 +361,7 @@ def project(settings: Settings) -> None:
     applied = 0
     while True:
         step = time.perf_counter()
-        n = catch_up(app, store, page=1000) if False else _pages(app, store, 100)
+        n = catch_up(app, store, max_pages=100)  # 100,000 facts, to report progress
         applied += n
         rate = applied / (time.perf_counter() - started)
         last = n / (time.perf_counter() - step)
@@ -376,26 +376,6 @@ def project(settings: Settings) -> None:
     step = time.perf_counter()
     catch_up(app, store)
     print(f"catch-up when current: {(time.perf_counter() - step) * 1000:.1f} ms")
-
-
-def _pages(app: Any, store: Any, pages: int) -> int:
-    """Catch up at most ``pages`` pages of 1000 (to report progress)."""
-    from projections._follow import _stored
-    from projections._projector import Projector
-
-    applied = 0
-    for _ in range(pages):
-        with store.writing():
-            projector = Projector(store)
-            notifications = app.recorder.select_notifications(
-                projector.position, 1000, inclusive_of_start=False
-            )
-            for notification in notifications:
-                projector.apply(_stored(app, notification))
-        applied += len(notifications)
-        if len(notifications) < 1000:
-            break
-    return applied
 
 
 def ask(settings: Settings) -> None:

@@ -25,14 +25,18 @@ from projections._time import to_us
 log = logging.getLogger("hub.projections")
 
 
-def catch_up(app: HubApplication, store: ProjectionStore, page: int = 1000) -> int:
-    """Apply every fact stored since the projection's position; return how many.
+def catch_up(
+    app: HubApplication, store: ProjectionStore, page: int = 1000, max_pages: int | None = None
+) -> int:
+    """Apply every fact stored since the projection's position (or at most ``max_pages``
+    pages of them); return how many.
 
     Raises ProjectionError naming the position of a fact the projector could not apply.
     """
     _check_origin(app, store)
-    applied = 0
+    applied = pages = 0
     while True:
+        pages += 1
         with store.writing():
             projector = Projector(store)
             notifications = app.recorder.select_notifications(
@@ -49,7 +53,7 @@ def catch_up(app: HubApplication, store: ProjectionStore, page: int = 1000) -> i
                         f" ({type(error).__name__}); answers wait until it is fixed"
                     ) from error
         applied += len(notifications)
-        if len(notifications) < page:
+        if len(notifications) < page or pages == max_pages:
             return applied
 
 

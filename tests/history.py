@@ -4,7 +4,6 @@ store at chosen recorded times, then projected and asked, as ``hub foi`` does.""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import orjson
@@ -16,8 +15,6 @@ from hub.config import Settings
 from hub.domain.intake import Inbound
 from hub.service.ingest import IngestService
 from projections import ProjectionStore, answer, catch_up, parse_as_of, parse_period
-
-UTC = dt.UTC
 
 
 def child(n: int, *, nhs: bool = True, la: bool = True, police: bool = False) -> dict[str, Any]:
@@ -128,7 +125,3 @@ class History:
         if result["orphans"] is not None:
             figures["orphans"] = result["orphans"]
         return figures
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())

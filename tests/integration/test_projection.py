@@ -54,6 +54,7 @@ def test_catching_up_in_small_pages_gives_the_same_answer(
     a_year(history)
     paged = ProjectionStore(tmp_path / "paged.sqlite")
 
+    assert catch_up(history.app, paged, page=7, max_pages=2) == 14
     catch_up(history.app, paged, page=7)
     catch_up(history.app, history.projection)
 
