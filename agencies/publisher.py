@@ -16,6 +16,7 @@ import nats
 import orjson
 
 import contracts
+from agencies._errors import PublishFailed
 
 _IN_FLIGHT = 4000
 
@@ -48,22 +49,40 @@ async def publish_lines(url: str, agency: str, lines: Iterable[bytes]) -> Publis
     """Publish each non-blank line as one event, with many acks in flight."""
     if agency not in contracts.AGENCIES:
         raise ValueError(f"agency must be one of {', '.join(contracts.AGENCIES)}")
-    client = await nats.connect(url)
+    routed = ((*route(agency, line), line) for line in (raw.strip() for raw in lines) if line)
+    return await publish(url, routed)
+
+
+async def publish(url: str, messages: Iterable[tuple[str, str, bytes]]) -> PublishReport:
+    """Publish ``(subject, msg_id, body)`` in order, awaiting every ack before returning.
+
+    Raises PublishFailed when NATS cannot be reached or does not acknowledge a message: the
+    caller must then treat nothing as sent (re-sending is safe: the ids are the same).
+    """
+    try:
+        client = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=2)
+    except (OSError, nats.errors.Error) as error:
+        raise PublishFailed(f"cannot reach NATS at {url} ({type(error).__name__})") from None
     try:
         js = client.jetstream(publish_async_max_pending=_IN_FLIGHT)
         published = duplicates = 0
         pending: list[asyncio.Future[nats.js.api.PubAck]] = []
-        for line in lines:
-            line = line.strip()
-            if not line:
-                continue
-            subject, msg_id = route(agency, line)
-            pending.append(await js.publish_async(subject, line, headers={"Nats-Msg-Id": msg_id}))
+        for subject, msg_id, body in messages:
+            pending.append(await js.publish_async(subject, body, headers={"Nats-Msg-Id": msg_id}))
             if len(pending) >= _IN_FLIGHT:
                 d, n = await _settle(pending)
                 duplicates, published = duplicates + d, published + n
         d, n = await _settle(pending)
         return PublishReport(published + n - duplicates - d, duplicates + d)
+    except nats.js.errors.NoStreamResponseError:
+        raise PublishFailed(
+            "no JetStream stream captures safeguarding.v1.>: start `hub serve` once to create it"
+        ) from None
+    except (TimeoutError, nats.errors.Error) as error:
+        raise PublishFailed(
+            f"NATS did not acknowledge every event ({type(error).__name__}); nothing is marked"
+            " as sent, so running the same command again is safe"
+        ) from None
     finally:
         await client.close()
 

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     )
     disclosure_threshold: int = Field(default=5, ge=2, description="counts below it are hidden")
     follow_interval: float = Field(default=0.5, gt=0, description="seconds between catch-ups")
+    import_ledger: Path | None = Field(
+        default=None,
+        description="what hub import has published, per source; unset: imports.sqlite in data_dir",
+    )
 
     @property
     def sqlite_path(self) -> Path:
@@ -52,6 +56,10 @@ class Settings(BaseSettings):
     @property
     def projection_file(self) -> Path:
         return self.projection_path or self.data_dir / "projections.sqlite"
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.import_ledger or self.data_dir / "imports.sqlite"
 
     @property
     def nats_url_file(self) -> Path:

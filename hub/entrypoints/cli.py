@@ -17,7 +17,7 @@ import contracts
 import projections
 from hub import bootstrap
 from hub.config import Settings
-from hub.errors import HubError
+from hub.errors import ConfigurationError, HubError
 from hub.service import queries
 
 
@@ -50,6 +50,43 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
         report = asyncio.run(publish_lines(url, args.agency, lines))
     print(f"published {report.published}, duplicate {report.duplicates}")
     return 0
+
+
+_SHOWN_REFUSALS = 50
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from agencies import AgencyError, import_file
+    from agencies._docs import render
+
+    if args.formats:
+        sys.stdout.write(render())
+        return 0
+    if not (args.agency and args.kind and args.file):
+        raise ConfigurationError(
+            "give AGENCY KIND FILE, e.g. `hub import police missing-incidents incidents.csv`;"
+            " `hub import --formats` lists the kinds and their columns"
+        )
+    url = bootstrap.client_nats_url(settings)
+    try:
+        report = asyncio.run(
+            import_file(
+                url,
+                settings.ledger_file,
+                args.agency,
+                args.kind,
+                args.file,
+                snapshot=args.snapshot,
+            )
+        )
+    except AgencyError as error:
+        raise HubError(str(error)) from None
+    for refusal in report.refusals[:_SHOWN_REFUSALS]:
+        print(f"refused {refusal}", file=sys.stderr)
+    if len(report.refusals) > _SHOWN_REFUSALS:
+        print(f"... and {len(report.refusals) - _SHOWN_REFUSALS} more refused", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.refusals else 0
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,6 +190,25 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--agency", required=True, choices=contracts.AGENCIES)
     publish.add_argument("file", type=Path, metavar="FILE.jsonl")
     publish.set_defaults(run=_publish)
+
+    imports = commands.add_parser(
+        "import",
+        help="publish what is new in an agency's export file",
+        description="Read an agency's export (CSV, or for the SSDA903 a folder of its tables)"
+        " and publish what changed since the last import of that kind: new records, corrections"
+        " and, with --snapshot, retractions of records no longer in it. Exit status 1 when some"
+        " rows were refused (the rest is imported).",
+    )
+    imports.add_argument("agency", nargs="?", choices=contracts.AGENCIES, metavar="AGENCY")
+    imports.add_argument("kind", nargs="?", metavar="KIND", help="e.g. missing-incidents, ssda903")
+    imports.add_argument("file", nargs="?", type=Path, metavar="FILE")
+    imports.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="FILE is the agency's whole current record: retract records not in it",
+    )
+    imports.add_argument("--formats", action="store_true", help="the formats, as markdown")
+    imports.set_defaults(run=_import)
 
     for name, run, text in (
         ("status", _status, "how much the store holds"),
