@@ -49,8 +49,12 @@ class Row:
         self.surplus = sum(1 for cell in values[width:] if cell.strip())
 
     def raw(self, column: str) -> str:
-        index = self._columns.get(column.lower())
-        if index is None or index >= len(self._values):
+        index = self._columns.get(column)
+        if index is None:
+            index = self._columns.get(column.lower())
+            if index is None:
+                return ""
+        if index >= len(self._values):
             return ""
         return self._values[index].strip()
 
@@ -236,6 +240,8 @@ def read_csv(path: Path, required: Sequence[str]) -> Iterator[Row]:
             if header is None:
                 raise FileRefused(f"{name}: is empty; it needs a header line of column names")
             columns = {cell.strip().lower(): i for i, cell in enumerate(header) if cell.strip()}
+            # Formats name columns in lower case (ours) or upper case (the DfE's): one lookup.
+            columns |= {name.upper(): i for name, i in columns.items()}
             missing = [column for column in required if column.lower() not in columns]
             if missing:
                 raise FileRefused(f"{name}: has no column {', '.join(missing)}")

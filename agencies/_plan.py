@@ -87,11 +87,14 @@ class Planner:
         self._seen[item.key] = item.row.line
         try:
             built = item.build(self.ledger.states.get(item.key))
-            self._check(built.drafts)
+            outcome, actions = self._plan(item.key, built.drafts)
+            # Checked against the contract only what will be sent: a re-import checks nothing.
+            self._check([action[1] for action in actions if isinstance(action[1], Draft)])
         except FieldError as error:
             self._refuse(item.refusal(error))
             return
-        outcome = self._plan(item.key, built.drafts)
+        for action in actions:
+            action[0](*action[1:])
         if built.state is not None:
             self.ledger.remember(item.key, built.state)
         setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
@@ -113,11 +116,16 @@ class Planner:
 
     # -- one record ------------------------------------------------------------------------
 
-    def _plan(self, key: str, drafts: list[Draft]) -> str:
+    def _plan(self, key: str, drafts: list[Draft]) -> tuple[str, list[tuple[Any, ...]]]:
+        """What to send for one record, as calls to make once its facts are known valid."""
         entries = self.ledger.roles(key)
         had_live = any(entry.live for entry in entries.values())
         outcome = "unchanged"
+        actions: list[tuple[Any, ...]] = []
+        roles = set()
         for draft in drafts:
+            assert draft.role not in roles, f"{self.fmt.source}: role {draft.role} twice"
+            roles.add(draft.role)
             envelope = digest(
                 [draft.event_type, draft.occurred_at.isoformat(), (draft.child or {}).get("ids")]
             )
@@ -125,23 +133,24 @@ class Planner:
             entry = entries.get(draft.role)
             if entry is None or not entry.live:
                 revision = 0 if entry is None else entry.revision + 1
-                self._publish(key, draft, envelope, payload, revision)
+                actions.append((self._publish, draft, key, envelope, payload, revision))
                 outcome = _worse(outcome, "progressed" if had_live else "published")
             elif entry.envelope != envelope:
-                self._retract(key, draft.role, entry, "replaced: its time or child changed")
-                self._publish(key, draft, envelope, payload, entry.revision + 1)
+                reason = "replaced: its time or child changed"
+                actions.append((self._retract, key, draft.role, entry, reason))
+                actions.append((self._publish, draft, key, envelope, payload, entry.revision + 1))
                 outcome = "corrected"
             elif entry.payload != payload:
-                self._correct(key, draft, entry, payload)
+                actions.append((self._correct, draft, key, entry, payload))
                 outcome = "corrected"
-        implied = {draft.role for draft in drafts}
         for role, entry in sorted(entries.items()):
-            if entry.live and role not in implied:
-                self._retract(key, role, entry, "no longer implied by the agency's record")
+            if entry.live and role not in roles:
+                reason = "no longer implied by the agency's record"
+                actions.append((self._retract, key, role, entry, reason))
                 outcome = "corrected"
-        return outcome
+        return outcome, actions
 
-    def _publish(self, key: str, draft: Draft, envelope: str, payload: str, revision: int) -> None:
+    def _publish(self, draft: Draft, key: str, envelope: str, payload: str, revision: int) -> None:
         event_id = str(uuid5(_IDS, "\x1f".join((self.fmt.source, key, draft.role, str(revision)))))
         occurred_at = draft.occurred_at.isoformat()
         body = self._body(event_id, draft.event_type, occurred_at, draft.child, draft.payload)
@@ -150,7 +159,7 @@ class Planner:
             key, draft.role, Entry(event_id, occurred_at, envelope, payload, revision, True)
         )
 
-    def _correct(self, key: str, draft: Draft, entry: Entry, payload: str) -> None:
+    def _correct(self, draft: Draft, key: str, entry: Entry, payload: str) -> None:
         revision = entry.revision + 1
         event_id = str(
             uuid5(
@@ -229,10 +238,7 @@ class Planner:
 
     def _check(self, drafts: list[Draft]) -> None:
         """Each fact must be a valid contract event, so the hub never has to reject it."""
-        roles = set()
         for draft in drafts:
-            assert draft.role not in roles, f"{self.fmt.source}: role {draft.role} twice"
-            roles.add(draft.role)
             body = self._body(
                 "00000000-0000-4000-8000-000000000000",
                 draft.event_type,

@@ -120,3 +120,46 @@ def test_foi_lists_its_statistics_and_explains_bad_arguments(hub_command: HubCom
     assert bad.returncode == 2 and "2017/18" in bad.stderr
     unknown = hub_command.run("foi", "runaways", "--period", "2017")
     assert unknown.returncode == 2 and "hub foi --list" in unknown.stderr
+
+
+def test_import_publishes_an_export_once_and_says_what_it_refused(
+    hub_command: HubCommand, tmp_path: Path
+) -> None:
+    examples = Path(__file__).parents[2] / "agencies" / "police" / "examples"
+    hub_command.serve(tmp_path / "serve.log")
+    _wait_for((tmp_path / "hub" / "nats.url").exists)
+
+    first = hub_command.run(
+        "import", "police", "missing-incidents", str(examples / "missing-incidents.csv")
+    )
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        "police/missing-incidents from missing-incidents.csv: 5 published, 0 progressed,"
+        " 0 corrected, 0 unchanged, 0 retracted, 0 refused",
+        "events sent: 9 (0 corrections, 0 retractions)",
+    ]
+    again = hub_command.run(
+        "import", "police", "missing-incidents", str(examples / "missing-incidents.csv")
+    )
+    assert "0 published, 0 progressed, 0 corrected, 5 unchanged" in again.stdout
+
+    bad = tmp_path / "checks.csv"
+    bad.write_text(
+        "check_ref,incident_ref,person_id,nhs_number,checked_at,concerns_identified\n"
+        "SW-1,MP-2017-0101,P-1001,9990000018,2017-03-05 15:00,Y\n"
+        "SW-2,MP-2017-0187,P-1001,9990000017,2017-03-26 15:00,N\n"
+    )
+    refused = hub_command.run("import", "police", "safe-and-well-checks", str(bad))
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "refused checks.csv:3: column 4 (nhs_number): is not a valid NHS number"
+        " (10 digits, Modulus 11 check)"
+    )
+    assert "1 published" in refused.stdout and "1 refused" in refused.stdout
+    _wait_for(lambda: hub_command.json("status").get("stored") == 10)  # type: ignore[attr-defined]
+    assert hub_command.json("status")["rejected"] == 0  # type: ignore[index]
+
+    unknown = hub_command.run("import", "police", "crimes", str(bad))
+    assert unknown.returncode == 2 and "kinds: cse-concerns" in unknown.stderr
+    formats = hub_command.run("import", "--formats")
+    assert "### Missing-person incidents" in formats.stdout
