@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -290,3 +291,43 @@ async def test_a_file_that_cannot_be_read_publishes_nothing(
     (folder / "Episodes.csv").unlink()
     with pytest.raises(agencies.FileRefused, match=r"has no Episodes\.csv"):
         await imported("local_authority", "ssda903", folder)
+
+
+async def test_an_import_cut_off_before_its_ledger_was_saved_sends_the_same_ids_again(
+    sqlite_settings: Settings, nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    imported = Importer(nats_server.url, tmp_path)
+    export = tmp_path / "incidents.csv"
+    async with running_hub(sqlite_settings, nats_server.url) as store:
+        await imported("police", "missing-incidents", _write(export, _row()))
+        saved = imported.ledger.read_bytes()
+        shutil.copy(imported.ledger, tmp_path / "before.sqlite")
+        progressed = _write(export, _row(risk="HIGH", graded="2018-03-25 01:00", found=FOUND))
+        first = await imported("police", "missing-incidents", progressed)
+        # As if the import had been killed after JetStream's acks, before the ledger's commit.
+        shutil.copy(tmp_path / "before.sqlite", imported.ledger)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{imported.ledger}{suffix}").unlink(missing_ok=True)
+        assert imported.ledger.read_bytes() == saved
+        again = await imported("police", "missing-incidents", progressed)
+        await _settled(store, 3)
+        await asyncio.sleep(0.3)  # the re-sent copies have been consumed (and dropped)
+        assert store.stored() == 3 and store.status()["rejected"] == 0
+    assert first.counts.events == again.counts.events == 2
+
+
+async def test_an_import_that_is_not_acknowledged_saves_nothing(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    export = _write(tmp_path / "incidents.csv", _row())
+    # A nats-server with no stream for the hub's subjects: nothing can be acknowledged.
+    with (
+        EmbeddedNats(tmp_path / "bare") as bare,
+        pytest.raises(agencies.PublishFailed, match="start `hub serve` once"),
+    ):
+        await Importer(bare.url, tmp_path)("police", "missing-incidents", export)
+    with EmbeddedNats(tmp_path / "served") as served:
+        async with running_hub(sqlite_settings, served.url) as store:
+            report = await Importer(served.url, tmp_path)("police", "missing-incidents", export)
+            await _settled(store, 1)
+    assert report.counts.published == 1, "the failed import left the ledger as it was"
