@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from agencies._errors import PublishFailed
 from agencies._format import Refusal
 from agencies._ledger import Ledger
 from agencies._plan import Counts, Planner
@@ -23,6 +24,8 @@ class ImportReport:
     counts: Counts
     refusals: tuple[Refusal, ...]
     withheld: str | None = None
+    # Events an earlier, interrupted import of the source left to send, sent first.
+    resent: int = 0
 
     def summary(self) -> str:
         c = self.counts
@@ -32,6 +35,8 @@ class ImportReport:
             f" {c.refused} refused",
             f"events sent: {c.events} ({c.corrections} corrections, {c.retractions} retractions)",
         ]
+        if self.resent:
+            lines.append(f"first re-sent {self.resent} events an interrupted import had left")
         if self.withheld:
             lines.append(f"snapshot: {self.withheld}")
         return "\n".join(lines)
@@ -49,31 +54,48 @@ async def import_file(
 ) -> ImportReport:
     """Publish the facts in ``path`` that the ledger says were not yet sent as they stand.
 
-    The ledger is saved only once NATS has acknowledged every event, so a failure part way
-    leaves it as it was and the same import can simply be run again.
+    First re-sends what an earlier import of the source committed to send but did not see
+    acknowledged. The plan and its messages are committed before publishing, so an import
+    that fails part way is completed by the next one (see ``agencies._ledger``).
     """
     fmt = lookup(agency, kind)
     now = now or dt.datetime.now(dt.UTC)
     ledger = Ledger(ledger_path)
     try:
-        with ledger.source(fmt.source) as source:
-            planner = Planner(fmt, source, now)
-            for item in fmt.items(path):
-                planner.add(item)
-            if snapshot:
-                planner.retract_missing()
-            if planner.messages:
-                await publish(url, ((m.subject, m.event_id, m.body) for m in planner.messages))
-            report = ImportReport(
-                fmt.source,
-                path.name,
-                snapshot,
-                planner.counts,
-                tuple(planner.refusals),
-                planner.withheld,
-            )
-            summary = asdict(planner.counts) | {"withheld": planner.withheld}
-            source.note(path.name, now.isoformat(), snapshot, summary)
+        with ledger.lock():
+            resent = ledger.pending(fmt.source)
+            if resent:
+                await _send(url, resent)
+                ledger.sent(fmt.source)
+            with ledger.source(fmt.source) as source:
+                planner = Planner(fmt, source, now)
+                for item in fmt.items(path):
+                    planner.add(item)
+                if snapshot:
+                    planner.retract_missing()
+                source.outbox = [(m.subject, m.event_id, m.body) for m in planner.messages]
+                summary = asdict(planner.counts) | {"withheld": planner.withheld}
+                source.note(path.name, now.isoformat(), snapshot, summary)
+            if source.outbox:
+                await _send(url, source.outbox)
+                ledger.sent(fmt.source)
     finally:
         ledger.close()
-    return report
+    return ImportReport(
+        fmt.source,
+        path.name,
+        snapshot,
+        planner.counts,
+        tuple(planner.refusals),
+        planner.withheld,
+        len(resent),
+    )
+
+
+async def _send(url: str, messages: list[tuple[str, str, bytes]]) -> None:
+    try:
+        await publish(url, messages)
+    except PublishFailed as error:
+        raise PublishFailed(
+            f"{error}. The events are kept: the next `hub import` of this kind sends them first"
+        ) from None

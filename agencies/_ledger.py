@@ -1,14 +1,18 @@
 """What an agency's adapter has published, per source record: the adapter's own memory.
 
 It lives beside the adapter (``imports.sqlite``), not in the hub: an agency runs its adapter
-and need not read the hub's store to know what it sent. It is written only after JetStream has
-acknowledged everything an import published, so a crash before that re-publishes the same
-deterministic event ids, which the server and the hub drop as duplicates. One import of a
-ledger runs at a time (``BEGIN IMMEDIATE`` for the whole import).
+and need not read the hub's store to know what it sent. An import commits its plan (the
+ledger's new state) together with the exact messages to send, an outbox, before it publishes;
+the outbox is cleared once JetStream has acknowledged them all. An import that failed or was
+killed in between leaves the outbox, and the next import of that source re-sends it byte for
+byte before it reads its file: the hub never holds something the ledger does not know about,
+and a re-sent id never carries other content. One import of a ledger runs at a time (a lock
+file beside it).
 """
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +31,10 @@ _SCHEMA = (
     " PRIMARY KEY (source, key)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS imports (source TEXT, file TEXT, finished_at TEXT,"
     " snapshot INT, summary BLOB)",
+    "CREATE TABLE IF NOT EXISTS outbox (source TEXT, seq INT, subject TEXT, event_id TEXT,"
+    " body BLOB, PRIMARY KEY (source, seq)) WITHOUT ROWID",
 )
+Message = tuple[str, str, bytes]  # subject, event id (Nats-Msg-Id), body
 
 
 @dataclass
@@ -56,6 +63,7 @@ class SourceLedger:
         self.changed_entries: set[tuple[str, str]] = set()
         self.changed_states: set[str] = set()
         self.finished: tuple[str, str, bool, Any] | None = None
+        self.outbox: list[Message] = []
 
     def roles(self, key: str) -> dict[str, Entry]:
         return self.entries.get(key, {})
@@ -90,6 +98,30 @@ class Ledger:
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Held for a whole import, from re-sending the outbox to clearing it."""
+        with self.path.with_name(self.path.name + ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def pending(self, source: str) -> list[Message]:
+        """What an earlier import committed to send but may not have sent."""
+        return [
+            (subject, event_id, bytes(body))
+            for subject, event_id, body in self._db.execute(
+                "SELECT subject, event_id, body FROM outbox WHERE source = ? ORDER BY seq",
+                (source,),
+            )
+        ]
+
+    def sent(self, source: str) -> None:
+        """Everything in the source's outbox has been acknowledged."""
+        self._db.execute("DELETE FROM outbox WHERE source = ?", (source,))
 
     @contextmanager
     def source(self, source: str) -> Iterator[SourceLedger]:
@@ -135,6 +167,10 @@ class Ledger:
             db.executemany(
                 "INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
                 ((source, key, orjson.dumps(ledger.states[key])) for key in ledger.changed_states),
+            )
+            db.executemany(
+                "INSERT INTO outbox VALUES (?, ?, ?, ?, ?)",
+                ((source, seq, *message) for seq, message in enumerate(ledger.outbox)),
             )
             if ledger.finished is not None:
                 file, finished_at, snapshot, summary = ledger.finished

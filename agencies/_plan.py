@@ -101,6 +101,12 @@ class Planner:
 
     def retract_missing(self) -> None:
         """Snapshot: retract every live fact of a record that is not in the file."""
+        if not self._seen:
+            self.withheld = (
+                "the file holds no record that could be read, so nothing was treated as gone"
+                " (a snapshot of nothing would retract the agency's whole record)"
+            )
+            return
         if self._unkeyed:
             self.withheld = (
                 f"{self._unkeyed} refused row(s) could not be matched to a record, so no record"

@@ -60,7 +60,9 @@ async def publish(url: str, messages: Iterable[tuple[str, str, bytes]]) -> Publi
     caller must then treat nothing as sent (re-sending is safe: the ids are the same).
     """
     try:
-        client = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=2)
+        client = await nats.connect(
+            url, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5
+        )
     except (OSError, nats.errors.Error) as error:
         raise PublishFailed(f"cannot reach NATS at {url} ({type(error).__name__})") from None
     try:
@@ -80,8 +82,8 @@ async def publish(url: str, messages: Iterable[tuple[str, str, bytes]]) -> Publi
         ) from None
     except (TimeoutError, nats.errors.Error) as error:
         raise PublishFailed(
-            f"NATS did not acknowledge every event ({type(error).__name__}); nothing is marked"
-            " as sent, so running the same command again is safe"
+            f"NATS did not acknowledge every event ({type(error).__name__}); sending the same"
+            " events again is safe (the same ids)"
         ) from None
     finally:
         await client.close()

@@ -175,6 +175,13 @@ def _cse_case(row: Row, previous: State | None) -> Built:
                     "is empty, but the risk or online element changed since the last import:"
                     " give when the case was reassessed",
                 )
+            last = state["reassessments"][-1][2] if state["reassessments"] else None
+            if assessed_at < opened or (
+                last is not None and assessed_at <= parse_instant("-", last)
+            ):
+                raise FieldError(
+                    "assessed_at", "is before the case opened or the last reassessment imported"
+                )
             state["reassessments"].append([*assessment, assessed_at.isoformat()])
     risk, online = state["opened"]
     drafts = [

@@ -104,22 +104,21 @@ UASC = (
 TABLES = (("Header", HEADER), ("Episodes", EPISODES), ("UASC", UASC))
 
 
-def _table(folder: Path, name: str, needed: bool) -> Path | None:
+def _table(folder: Path, name: str) -> Path:
+    """The return's table by its DfE name (any case). All three are needed, even if empty, so a
+    forgotten table is never read as "no such children" (which a snapshot would retract)."""
     if not folder.is_dir():
         raise FileRefused(
             f"{folder.name}: ssda903 reads a folder holding the return's Header.csv,"
             " Episodes.csv and UASC.csv"
         )
-    candidates = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
-    for path in candidates:
-        if path.stem.lower() == name.lower():
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() == ".csv" and path.stem.lower() == name.lower():
             return path
-    for path in candidates:
-        if name.lower() in path.stem.lower():
-            return path
-    if needed:
-        raise FileRefused(f"{folder.name}: has no {name}.csv table")
-    return None
+    raise FileRefused(
+        f"{folder.name}: has no {name}.csv table (give it with just its header line if the"
+        " return has no rows for it)"
+    )
 
 
 def _required(columns: tuple[Column, ...]) -> list[str]:
@@ -127,16 +126,37 @@ def _required(columns: tuple[Column, ...]) -> list[str]:
 
 
 class _Child:
-    """What the Header and UASC tables say about a child, for the episodes' facts."""
+    """What the Header and UASC tables say about a child, for the episodes' facts.
+
+    Only a child's first row in each table counts (the importer refuses the others), and
+    only if it can be read: a refused UASC row makes the child's UASC status unknown, which
+    refuses the care periods it would set, rather than reading it as "not UASC".
+    """
 
     def __init__(self) -> None:
         self.details: dict[str, dict[str, Any]] = {}
         self.uasc_until: dict[str, dt.date | None] = {}
+        self.uasc_refused: dict[str, int] = {}
+        self._seen: set[tuple[str, str]] = set()
+
+    def first(self, table: str, row: Row) -> str | None:
+        child_id = row.raw("CHILD")
+        if not child_id or (table, child_id) in self._seen:
+            return None
+        self._seen.add((table, child_id))
+        return child_id
 
     def person(self, child_id: str) -> dict[str, Any]:
         return child(la_child_id=child_id, **self.details.get(child_id, {}))
 
     def uasc_on(self, child_id: str, day: dt.date) -> bool:
+        line = self.uasc_refused.get(child_id)
+        if line is not None:
+            raise FieldError(
+                "CHILD",
+                f"the child's row in UASC.csv (line {line}) was refused, so whether the child"
+                " was UASC is unknown: fix that row",
+            )
         if child_id not in self.uasc_until:
             return False
         until = self.uasc_until[child_id]
@@ -145,27 +165,41 @@ class _Child:
 
 def read(folder: Path) -> Iterator[Item | Refusal]:
     children = _Child()
-    header = _table(folder, "Header", needed=False)
-    if header is not None:
-        for row in read_csv(header, _required(HEADER)):
-            with suppress(FieldError, AssertionError):
-                children.details[row.text("CHILD") or ""] = {
+    for row in read_csv(_table(folder, "Header"), _required(HEADER)):
+        child_id = children.first("Header", row)
+        if child_id and not row.surplus:
+            with suppress(FieldError):
+                children.details[child_id] = {
                     "date_of_birth": row.date("DOB"),
                     "sex": row.code("SEX", SEX_903),
                 }
-            yield item(row, lambda r: keyed("header", r.text("CHILD")), _header_facts(children))
-    uasc = _table(folder, "UASC", needed=False)
-    if uasc is not None:
-        for row in read_csv(uasc, _required(UASC)):
-            with suppress(FieldError, AssertionError):
-                children.uasc_until[row.text("CHILD") or ""] = row.date("DUC", required=False)
-            yield item(row, lambda r: keyed("uasc", r.text("CHILD")), _uasc_facts(children))
-    episodes = _table(folder, "Episodes", needed=True)
-    assert episodes is not None
-    rows = list(read_csv(episodes, _required(EPISODES)))
+        yield item(row, lambda r: keyed("header", r.text("CHILD")), _header_facts(children))
+    for row in read_csv(_table(folder, "UASC"), _required(UASC)):
+        child_id = children.first("UASC", row)
+        if child_id:
+            try:
+                if row.surplus:
+                    raise FieldError("-", "has more cells than the header")
+                children.uasc_until[child_id] = row.date("DUC", required=False)
+            except FieldError:
+                children.uasc_refused[child_id] = row.line
+        yield item(row, lambda r: keyed("uasc", r.text("CHILD")), _uasc_facts(children))
+    # By child and start: one placement's end is then always sent before the next one's start
+    # on the same day, which the projection orders by arrival when the times are equal.
+    rows = sorted(
+        read_csv(_table(folder, "Episodes"), _required(EPISODES)),
+        key=lambda row: (row.raw("CHILD"), _began(row) or dt.date.min, row.line),
+    )
     following = _next_episodes(rows)
     for row in rows:
         yield item(row, _episode_key, _episode_facts(children, following.get(id(row))))
+
+
+def _began(row: Row) -> dt.date | None:
+    try:
+        return row.date("DECOM")
+    except FieldError:
+        return None
 
 
 def _episode_key(row: Row) -> str:

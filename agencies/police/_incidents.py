@@ -62,6 +62,11 @@ def _facts(row: Row, previous: State | None) -> Built:
                     "is empty, but the risk changed since the last import: give when it was"
                     " regraded",
                 )
+            latest = parse_instant("-", state["regrades"][-1][1]) if state["regrades"] else None
+            if graded_at < reported_at or (latest is not None and graded_at <= latest):
+                raise FieldError(
+                    "risk_graded_at", "is before the report or the last regrading imported"
+                )
             state["regrades"].append([risk, graded_at.isoformat()])
 
     drafts = [

@@ -12,6 +12,7 @@ import pytest
 
 import agencies
 import projections
+from agencies._ledger import Ledger
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.bootstrap import build_application
 from hub.config import Settings
@@ -293,27 +294,52 @@ async def test_a_file_that_cannot_be_read_publishes_nothing(
         await imported("local_authority", "ssda903", folder)
 
 
-async def test_an_import_cut_off_before_its_ledger_was_saved_sends_the_same_ids_again(
-    sqlite_settings: Settings, nats_server: EmbeddedNats, tmp_path: Path
+async def test_an_import_killed_after_publishing_is_completed_by_the_next(
+    sqlite_settings: Settings,
+    nats_server: EmbeddedNats,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     imported = Importer(nats_server.url, tmp_path)
     export = tmp_path / "incidents.csv"
     async with running_hub(sqlite_settings, nats_server.url) as store:
         await imported("police", "missing-incidents", _write(export, _row()))
-        saved = imported.ledger.read_bytes()
-        shutil.copy(imported.ledger, tmp_path / "before.sqlite")
-        progressed = _write(export, _row(risk="HIGH", graded="2018-03-25 01:00", found=FOUND))
-        first = await imported("police", "missing-incidents", progressed)
-        # As if the import had been killed after JetStream's acks, before the ledger's commit.
-        shutil.copy(tmp_path / "before.sqlite", imported.ledger)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{imported.ledger}{suffix}").unlink(missing_ok=True)
-        assert imported.ledger.read_bytes() == saved
-        again = await imported("police", "missing-incidents", progressed)
+        # Killed after JetStream's acks, before the outbox was cleared: the next import of the
+        # source re-sends it byte for byte (the same ids), then plans its own file.
+        with monkeypatch.context() as patch:
+            patch.setattr(Ledger, "sent", lambda self, source: None)
+            first = await imported(
+                "police",
+                "missing-incidents",
+                _write(export, _row(risk="HIGH", graded="2018-03-25 01:00", found=FOUND)),
+            )
+        again = await imported("police", "missing-incidents", export)
         await _settled(store, 3)
-        await asyncio.sleep(0.3)  # the re-sent copies have been consumed (and dropped)
+        await asyncio.sleep(0.3)  # had the re-sent copies been stored, they would be by now
         assert store.stored() == 3 and store.status()["rejected"] == 0
-    assert first.counts.events == again.counts.events == 2
+    assert first.counts.events == again.resent == 2 and again.counts.events == 0
+
+
+async def test_a_failed_import_is_sent_before_the_next_file_is_read(
+    sqlite_settings: Settings, nats_server: EmbeddedNats, tmp_path: Path
+) -> None:
+    export = tmp_path / "incidents.csv"
+    async with running_hub(sqlite_settings, nats_server.url) as store:
+        with pytest.raises(agencies.PublishFailed, match="the next `hub import` of this kind"):
+            await Importer("nats://127.0.0.1:1", tmp_path)(
+                "police", "missing-incidents", _write(export, _row())
+            )
+        # The export changed before the retry: the failed import's report goes first, then
+        # the correction the new file needs, so the hub and the ledger agree.
+        report = await Importer(nats_server.url, tmp_path)(
+            "police", "missing-incidents", _write(export, _row(cls="ABSENT"))
+        )
+        await _settled(store, 2)
+        reported, correction = (fact.body for fact in store.facts())
+    assert report.resent == 1 and report.counts.corrections == 1
+    assert reported["payload"]["classification"] == "missing"
+    assert correction["payload"]["target_event_id"] == reported["event_id"]
+    assert correction["payload"]["replacement"]["classification"] == "absent"
 
 
 async def test_an_import_that_is_not_acknowledged_saves_nothing(
@@ -330,4 +356,4 @@ async def test_an_import_that_is_not_acknowledged_saves_nothing(
         async with running_hub(sqlite_settings, served.url) as store:
             report = await Importer(served.url, tmp_path)("police", "missing-incidents", export)
             await _settled(store, 1)
-    assert report.counts.published == 1, "the failed import left the ledger as it was"
+    assert report.resent == 1 and report.counts.unchanged == 1, "sent by the next import"

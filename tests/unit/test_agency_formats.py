@@ -100,8 +100,8 @@ def _episodes(tmp_path: Path, *rows: str, uasc: str = "") -> Path:
     (folder / "Episodes.csv").write_text(
         "CHILD,DECOM,RNE,LS,PLACE,PLACE_PROVIDER,PL_POST,URN,DEC,REC\n" + "\n".join(rows) + "\n"
     )
-    if uasc:
-        (folder / "UASC.csv").write_text("CHILD,DUC\n" + uasc + "\n")
+    (folder / "UASC.csv").write_text("CHILD,DUC\n" + uasc + "\n")
+    (folder / "Header.csv").write_text("CHILD,SEX,DOB,UPN\n")
     return folder
 
 
@@ -180,6 +180,31 @@ def test_ssda903_bad_cells_are_refused_with_their_column(tmp_path: Path) -> None
     assert planner.messages == []
 
 
+def test_a_refused_uasc_row_refuses_the_care_periods_it_would_have_set(tmp_path: Path) -> None:
+    folder = _episodes(
+        tmp_path,
+        "C2,15/05/2018,S,V2,H5,PR4,LE1,XXXXXXX,,",
+        "C3,15/05/2018,S,V2,H5,PR4,LE1,XXXXXXX,,",
+        uasc="C2,31/02/2020\nC3,01/01/2020\nC3,",
+    )
+    planner = _plan(agencies.lookup("local_authority", "ssda903"), folder, SourceLedger({}, {}))
+    assert [str(r) for r in planner.refusals] == [
+        "UASC.csv:2: column 2 (DUC): is not a date (DD/MM/YYYY or YYYY-MM-DD)",
+        "UASC.csv:4: is the same record as line 3",  # only a child's first row counts
+        "Episodes.csv:2: column 1 (CHILD): the child's row in UASC.csv (line 2) was refused,"
+        " so whether the child was UASC is unknown: fix that row",
+    ]
+    starts = [b["payload"] for b in _bodies(planner) if b["event_type"] == "care.period_started"]
+    assert starts == [{"legal_status": "V2", "uasc": True}]  # C3, by its first UASC row
+
+
+def test_a_missing_ssda903_table_refuses_the_return(tmp_path: Path) -> None:
+    folder = _episodes(tmp_path, "C2,15/05/2018,S,V2,H5,PR4,LE1,XXXXXXX,,")
+    (folder / "UASC.csv").rename(folder / "UASC_2019.csv")
+    with pytest.raises(agencies.FileRefused, match=r"has no UASC\.csv table"):
+        _plan(agencies.lookup("local_authority", "ssda903"), folder, SourceLedger({}, {}))
+
+
 INCIDENTS = (
     "incident_ref,person_id,reported_at,last_seen_at,missing_from,risk,risk_graded_at,"
     "classification\n"
@@ -232,6 +257,29 @@ def test_a_regrade_needs_its_time(tmp_path: Path) -> None:
     [refusal] = planner.refusals
     assert refusal.column == "risk_graded_at" and "risk changed" in refusal.reason
     assert ledger.states[next(iter(ledger.states))] == {"risk": "low", "regrades": []}
+
+
+def test_a_regrade_before_the_report_is_refused(tmp_path: Path) -> None:
+    fmt = agencies.lookup("police", "missing-incidents")
+    ledger = SourceLedger({}, {})
+    row = "MP-1,P-1,2018-01-01 10:00,2018-01-01 09:00,HOME,{},{},MISSING"
+    _plan(fmt, _incidents(tmp_path, row.format("LOW", "")), ledger)
+    early = _plan(fmt, _incidents(tmp_path, row.format("HIGH", "2018-01-01 09:30")), ledger)
+    assert [(r.column, r.reason) for r in early.refusals] == [
+        ("risk_graded_at", "is before the report or the last regrading imported")
+    ]
+
+
+def test_a_snapshot_of_nothing_retracts_nothing(tmp_path: Path) -> None:
+    fmt = agencies.lookup("police", "missing-incidents")
+    ledger = SourceLedger({}, {})
+    _plan(
+        fmt,
+        _incidents(tmp_path, "MP-1,P-1,2018-01-01 10:00,2018-01-01 09:00,HOME,LOW,,MISSING"),
+        ledger,
+    )
+    planner = _plan(fmt, _incidents(tmp_path), ledger, snapshot=True)
+    assert planner.messages == [] and planner.withheld and "no record" in planner.withheld
 
 
 def test_a_refused_key_withholds_snapshot_retractions(tmp_path: Path) -> None:
