@@ -48,7 +48,7 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-def incidents(n: int, children: int, rng: random.Random, progressed: bool) -> list[list[str]]:
+def incidents(n: int, children: int, progressed: bool) -> list[list[str]]:
     rows = []
     for i in range(n):
         r = random.Random(i)  # the same incident in both exports
@@ -56,20 +56,21 @@ def incidents(n: int, children: int, rng: random.Random, progressed: bool) -> li
         reported = _at(r)
         seen = reported - dt.timedelta(minutes=r.randrange(30, 600))
         found = reported + dt.timedelta(minutes=r.randrange(60, 4000))
-        is_found = r.random() < (0.8 if not progressed else 0.9)
+        # Every draw is made whether or not the export is the later one, so the two agree.
+        found_draw, regrade_draw, correct_draw = r.random(), r.random(), r.random()
+        where = r.choice(["HOME", "PLACEMENT", "OTHER"])
         risk, graded = r.choice(["LOW", "MEDIUM", "MEDIUM", "HIGH"]), ""
-        if progressed and r.random() < 0.05:
-            risk, graded = (
-                "HIGH" if risk != "HIGH" else "MEDIUM",
-                _t(reported + dt.timedelta(hours=2)),
-            )
         cls = r.choice(["MISSING", "MISSING", "ABSENT"])
-        if progressed and r.random() < 0.02:
+        is_found = found_draw < (0.9 if progressed else 0.8)
+        if progressed and regrade_draw < 0.05:
+            risk = "HIGH" if risk != "HIGH" else "MEDIUM"
+            graded = _t(reported + dt.timedelta(hours=2))
+        if progressed and correct_draw < 0.02:
             cls = "ABSENT" if cls == "MISSING" else "MISSING"
         rows.append(
             [
                 f"MP-{i:06d}", f"P-{child:05d}", nhs_number(child + 1) if child % 3 else "",
-                _t(reported), _t(seen), r.choice(["HOME", "PLACEMENT", "OTHER"]),
+                _t(reported), _t(seen), where,
                 f"SC{child % 40:06d}", "LE3", risk, graded, cls,
                 _t(found) if is_found else "", "POLICE" if is_found else "",
                 "OTHER" if is_found else "", "LE1" if is_found else "",
@@ -97,7 +98,7 @@ async def run(n: int, children: int, postgres: str | None) -> None:
     ]  # fmt: skip
     files = [
         ("police", "missing-incidents", _write(folder / "incidents.csv", police,
-                                               incidents(n, children, rng, False))),
+                                               incidents(n, children, False))),
     ]  # fmt: skip
     la = folder / "903"
     la.mkdir()
@@ -112,6 +113,9 @@ async def run(n: int, children: int, postgres: str | None) -> None:
     _write(la / "Episodes.csv",
            ["CHILD", "DECOM", "RNE", "LS", "PLACE", "PLACE_PROVIDER", "PL_POST", "URN", "DEC",
             "REC"], episodes)  # fmt: skip
+    _write(
+        la / "UASC.csv", ["CHILD", "DUC"], [[f"C{c:05d}", ""] for c in range(0, looked_after, 25)]
+    )
     files.append(("local_authority", "ssda903", la))
     files.append(("local_authority", "return-interviews", _write(
         folder / "ri.csv",
@@ -133,7 +137,7 @@ async def run(n: int, children: int, postgres: str | None) -> None:
         [[f"E-{i}", upn(i % children + 1), _t(_at(rng)), "MISSING"] for i in range(n // 4)],
     )))  # fmt: skip
 
-    settings = Settings(data_dir=folder / "hub", writer="thread", database_url=postgres)
+    settings = Settings(data_dir=folder / "hub", database_url=postgres)  # as hub serve runs
     ledger = folder / "imports.sqlite"
     sent = 0
     with EmbeddedNats(folder / "nats") as server:
@@ -145,7 +149,7 @@ async def run(n: int, children: int, postgres: str | None) -> None:
               f" {'re-import s':>12}")  # fmt: skip
         for agency, kind, path in files:
             sent += await _one(server.url, ledger, agency, kind, path)
-        progressed = _write(folder / "incidents.csv", police, incidents(n, children, rng, True))
+        progressed = _write(folder / "incidents.csv", police, incidents(n, children, True))
         sent += await _one(server.url, ledger, "police", "missing-incidents", progressed,
                            label="police incidents a week later")  # fmt: skip
         imported = time.perf_counter() - started
