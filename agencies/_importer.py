@@ -35,6 +35,10 @@ class ImportReport:
             f" {c.refused} refused",
             f"events sent: {c.events} ({c.corrections} corrections, {c.retractions} retractions)",
         ]
+        if c.empty:
+            lines.append(
+                f"{c.empty} rows imply no event (e.g. an SSDA903 Header row without a UPN)"
+            )
         if self.resent:
             lines.append(f"first re-sent {self.resent} events an interrupted import had left")
         if self.withheld:

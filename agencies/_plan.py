@@ -30,7 +30,7 @@ from agencies._format import Draft, Format, Item, Refusal, State
 from agencies._ledger import Entry, SourceLedger
 
 _IDS = uuid5(NAMESPACE_URL, "https://safeguarding-hub.invalid/agency-imports/")
-_OUTCOMES = ("unchanged", "published", "progressed", "corrected")
+_OUTCOMES = ("empty", "unchanged", "published", "progressed", "corrected")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Counts:
     progressed: int = 0  # records with new facts only (an incident found)
     corrected: int = 0  # records with a correction, replacement or retracted fact
     unchanged: int = 0
+    empty: int = 0  # records that imply no event (a Header row without a UPN)
     retracted: int = 0  # records gone from a snapshot
     refused: int = 0
     events: int = 0
@@ -126,7 +127,7 @@ class Planner:
         """What to send for one record, as calls to make once its facts are known valid."""
         entries = self.ledger.roles(key)
         had_live = any(entry.live for entry in entries.values())
-        outcome = "unchanged"
+        outcome = "unchanged" if drafts or entries else "empty"
         actions: list[tuple[Any, ...]] = []
         roles = set()
         for draft in drafts:
