@@ -7,6 +7,8 @@ Public face::
     answer(store, "missing-occasions", parse_period("2017/18"), as_of=...)
     render(result, "json" | "csv" | "md")
     STATISTICS                             # name -> Statistic (definition, figures)
+    forum(store, parse_period("2018-03"), key=...)   # the monthly forum pack (a dict)
+    render_forum(pack, "json" | "md")
 
 Errors are ``ProjectionError`` (``BadArgument``, ``NotAllowed``), part of ``hub.errors.HubError``.
 """
@@ -17,6 +19,8 @@ from projections._answer import answer, check_role
 from projections._errors import BadArgument, NotAllowed, ProjectionError
 from projections._follow import catch_up, follow
 from projections._formats import render
+from projections._forum import forum
+from projections._forum_formats import render_forum
 from projections._store import ProjectionStore
 from projections._time import Period, parse_as_of, parse_period
 from projections.statistics import STATISTICS, Statistic
@@ -33,7 +37,9 @@ __all__ = [
     "catch_up",
     "check_role",
     "follow",
+    "forum",
     "parse_as_of",
     "parse_period",
     "render",
+    "render_forum",
 ]

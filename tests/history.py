@@ -14,7 +14,9 @@ from hub.bootstrap import build_application
 from hub.config import Settings
 from hub.domain.intake import Inbound
 from hub.service.ingest import IngestService
+from hub.service.queries import forum_key
 from projections import ProjectionStore, answer, catch_up, parse_as_of, parse_period
+from projections._forum import forum
 
 
 def child(n: int, *, nhs: bool = True, la: bool = True, police: bool = False) -> dict[str, Any]:
@@ -117,6 +119,14 @@ class History:
             as_of=parse_as_of(as_of) if as_of else None,
             suppress=suppress,
         )
+
+    def forum(self, month: str, **options: Any) -> dict[str, Any]:
+        """The forum pack for ``month``, children under the hub's keyed pseudonyms."""
+        catch_up(self.app, self.projection)
+        return forum(self.projection, parse_period(month), key=self.key, **options)
+
+    def key(self, root: bytes) -> str:
+        return forum_key(self.app)(root)
 
     def figures(self, statistic: str, period: str, as_of: str | None = None) -> dict[str, Any]:
         """Raw figures (no suppression), plus ``orphans`` for episode statistics."""

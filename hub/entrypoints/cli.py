@@ -139,6 +139,31 @@ def _foi(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _forum(args: argparse.Namespace, settings: Settings) -> int:
+    month = projections.parse_period(args.month)
+    if month.label != args.month or len(args.month) != 7:
+        raise projections.BadArgument("--month takes a month: YYYY-MM, e.g. 2018-03")
+    if args.threshold < 1 or args.window_days < 1:
+        raise projections.BadArgument("--threshold and --window-days must be at least 1")
+    app = bootstrap.build_application(settings)
+    store = bootstrap.build_projection(settings)
+    projections.catch_up(app, store)
+    pack = projections.forum(
+        store,
+        month,
+        key=queries.forum_key(app),
+        threshold=args.threshold,
+        window_days=args.window_days,
+    )
+    text = projections.render_forum(pack, args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def _project(args: argparse.Namespace, settings: Settings) -> int:
     store = bootstrap.build_projection(settings)
     applied = projections.catch_up(bootstrap.build_application(settings), store)
@@ -235,6 +260,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     foi.add_argument("--list", action="store_true", help="the statistics and their definitions")
     foi.set_defaults(run=_foi)
+
+    forum = commands.add_parser(
+        "forum",
+        help="the monthly missing-children forum pack",
+        description="The repeat-missing list (children with THRESHOLD or more episodes in the"
+        " WINDOW days ending at the month's end, new or continuing against last month), where"
+        " children went missing from and were found, and the risk mix, as the records stand now."
+        " Children appear under keyed pseudonyms, never names or identifiers.",
+    )
+    forum.add_argument("--month", required=True, metavar="YYYY-MM")
+    forum.add_argument("--threshold", type=int, default=3, metavar="N")
+    forum.add_argument("--window-days", type=int, default=90, metavar="D")
+    forum.add_argument("--format", choices=("json", "md"), default="md")
+    forum.add_argument("--out", type=Path, metavar="FILE")
+    forum.set_defaults(run=_forum)
 
     project = commands.add_parser("project", help="bring the projections up to date now")
     project.set_defaults(run=_project)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
 from typing import Any
 
 from hub.adapters.store import Table, side_table
+from hub.domain.events import PSEUDONYM_KEY_ID
+from hub.errors import ConfigurationError
 from hub.service.application import HubApplication
 
 
@@ -32,3 +38,19 @@ def rejects(app: HubApplication, agency: str | None = None) -> list[dict[str, An
         for event in side_table(app, "rejections").read()
         if agency is None or event.agency == agency
     ]
+
+
+def forum_key(app: HubApplication) -> Callable[[bytes], str]:
+    """Pseudonymous keys for children in the forum pack: HMAC-SHA256 with a key derived from
+    the hub's own secret, so a key is stable from month to month, differs from every id the
+    hub uses inside, and cannot be recomputed from a child's identifiers without the secret."""
+    stored = side_table(app, "keys").get(PSEUDONYM_KEY_ID)
+    if stored is None:
+        raise ConfigurationError("the store holds no events yet, so there is no forum to build")
+    secret = hmac.digest(base64.b64decode(stored.secret_base64), b"forum-pack-keys", "sha256")
+
+    def key(root: bytes) -> str:
+        digest = hmac.digest(secret, root, hashlib.sha256)
+        return "C-" + base64.b32encode(digest).decode()[:10]
+
+    return key

@@ -163,3 +163,23 @@ def test_import_publishes_an_export_once_and_says_what_it_refused(
     assert unknown.returncode == 2 and "kinds: cse-concerns" in unknown.stderr
     formats = hub_command.run("import", "--formats")
     assert "### Missing-person incidents" in formats.stdout
+
+    # The forum pack from what was imported: P-1001 went missing twice in March 2017.
+    pack = orjson.loads(
+        hub_command.run(
+            "forum", "--month", "2017-03", "--threshold", "2", "--format", "json"
+        ).stdout
+    )
+    [row] = pack["repeat_missing"]
+    assert (row["episodes_in_month"], row["highest_risk"], row["status"]) == (2, "high", "new")
+    assert pack["missing_from"][0] == {
+        "kind": "placement",
+        "place": "SC482913",
+        "episodes": 2,
+        "children": 1,
+        "previous_episodes": 0,
+        "previous_children": 0,
+    }
+    md = hub_command.run("forum", "--month", "2017-03", "--threshold", "2").stdout
+    assert row["child"] in md and "P-1001" not in md and "9990000018" not in md
+    assert hub_command.run("forum", "--month", "2017").returncode == 2

@@ -1,0 +1,90 @@
+"""The forum pack as JSON, or as Markdown a chair can read before the meeting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from projections._errors import BadArgument
+
+_COLUMNS = (
+    ("child", "child"),
+    ("status", "status"),
+    ("episodes_in_month", "month"),
+    ("episodes_in_window", "window"),
+    ("hours_missing_in_window", "hours"),
+    ("highest_risk", "highest risk"),
+    ("looked_after", "looked after"),
+    ("uasc", "UASC"),
+    ("placement_type", "placement"),
+    ("open_cse", "CSE"),
+    ("return_interviews_completed", "RI done"),
+    ("return_interviews_due", "RI due"),
+    ("agencies", "agencies"),
+    ("reports", "other agencies reported"),
+)
+
+
+def render_forum(pack: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return orjson.dumps(pack, option=orjson.OPT_INDENT_2).decode() + "\n"
+    if fmt == "md":
+        return _markdown(pack)
+    raise BadArgument(f"--format {fmt}: use json or md")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{group}: " + ", ".join(f"{kind} {n}" for kind, n in kinds.items())
+            for group, kinds in value.items()
+        )
+    return "" if value is None else str(value).replace("_", " ")
+
+
+def _markdown(pack: dict[str, Any]) -> str:
+    lines = [
+        f"# Missing children forum, {pack['month']}",
+        "",
+        f"{pack['episodes_in_month']} episodes, {pack['children_in_month']} children this month."
+        f" Built from the records as they stood at store position {pack['position']}.",
+        "",
+        f"## Repeat missing: {pack['threshold']} or more episodes in the {pack['window_days']}"
+        f" days {pack['window']['start']} to {pack['window']['end']}",
+        "",
+    ]
+    if pack["repeat_missing"]:
+        lines.append("| " + " | ".join(title for _, title in _COLUMNS) + " |")
+        lines.append("|" + "---|" * len(_COLUMNS))
+        for row in pack["repeat_missing"]:
+            lines.append("| " + " | ".join(_cell(row[name]) for name, _ in _COLUMNS) + " |")
+    else:
+        lines.append("No child reached the threshold.")
+    lines += ["", "## Where children went missing from", ""]
+    lines.append("| where | episodes | children | last month: episodes | children |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for row in pack["missing_from"]:
+        lines.append(
+            f"| {row['kind']} {row['place']} | {row['episodes']} | {row['children']}"
+            f" | {row['previous_episodes']} | {row['previous_children']} |"
+        )
+    lines += ["", "## Where they were found", "", "| where | episodes |", "|---|---:|"]
+    for row in pack["found_at"]:
+        where = f"{row['kind']} {row['district']}" if row["district"] else row["kind"]
+        lines.append(f"| {where} | {row['episodes']} |")
+    lines += ["", "## Highest risk grade of the month's episodes", "", "| risk | episodes |"]
+    lines.append("|---|---:|")
+    lines.extend(f"| {_cell(risk)} | {n} |" for risk, n in pack["risk"].items())
+    lines += [
+        "",
+        "Children are shown under keys made with the hub's secret (HMAC): the same child has"
+        " the same key every month; no name or agency identifier is in this pack. Definitions:"
+        " docs/statistics.md, 'Monthly forum pack'.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,127 @@
+"""The monthly forum pack on hand-built histories with known answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.history import History, child
+
+POLICE_ONLY = child(9, nhs=False, la=False, police=True)
+
+
+def _listed(pack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["child"]: row for row in pack["repeat_missing"]}
+
+
+def _episodes(history: History, who: dict[str, Any], *last_seen: str, prefix: str) -> list[Any]:
+    return [
+        history.episode(f"{prefix}{i}", when, who, found=when.replace("T10", "T22"))
+        for i, when in enumerate(last_seen)
+    ]
+
+
+def test_the_window_decides_the_list_not_the_month(history: History) -> None:
+    # Child 1: three episodes in January and February, none in March: listed for March.
+    _episodes(history, child(1), "2018-01-10T10:00:00+00:00", "2018-02-01T10:00:00+00:00",
+              "2018-02-20T10:00:00+00:00", prefix="A")  # fmt: skip
+    # Child 2: two episodes in the window: not listed, however recent.
+    _episodes(history, child(2), "2018-03-05T10:00:00+00:00", "2018-03-06T10:00:00+00:00",
+              prefix="B")  # fmt: skip
+    # Child 3: three, but the first is on 31 December: outside the 90 days from 1 January.
+    _episodes(history, child(3), "2017-12-31T10:00:00+00:00", "2018-03-01T10:00:00+00:00",
+              "2018-03-02T10:00:00+00:00", prefix="C")  # fmt: skip
+    pack = history.forum("2018-03")
+    [row] = pack["repeat_missing"]
+    # On February's list too (its window ends 28 February): continuing.
+    assert (row["episodes_in_window"], row["episodes_in_month"], row["status"]) == (
+        3,
+        0,
+        "continuing",
+    )
+    assert row["hours_missing_in_window"] == 36.0  # three episodes of 12 hours
+    assert (row["return_interviews_due"], row["return_interviews_completed"]) == (3, 0)
+    assert pack["window"] == {"start": "2018-01-01", "end": "2018-03-31"}
+    # With a longer window child 3 counts too; with a threshold of 2, child 2 does.
+    assert len(history.forum("2018-03", window_days=91)["repeat_missing"]) == 2
+    assert len(history.forum("2018-03", threshold=2)["repeat_missing"]) == 3
+
+
+def test_the_month_ends_at_midnight_in_london(history: History) -> None:
+    # 23:30 UTC on 31 March 2018 is 00:30 BST on 1 April: April's episode, not March's.
+    _episodes(history, child(1), "2018-03-20T10:00:00+00:00", "2018-03-25T10:00:00+01:00",
+              "2018-03-31T23:30:00+00:00", prefix="A")  # fmt: skip
+    march, april = history.forum("2018-03"), history.forum("2018-04")
+    assert march["repeat_missing"] == [] and march["episodes_in_month"] == 2
+    [row] = april["repeat_missing"]
+    assert (row["episodes_in_month"], row["episodes_in_window"]) == (1, 3)
+
+
+def test_continuing_and_new_against_last_month(history: History) -> None:
+    _episodes(history, child(1), "2018-02-01T10:00:00+00:00", "2018-02-10T10:00:00+00:00",
+              "2018-02-20T10:00:00+00:00", "2018-03-03T10:00:00+00:00", prefix="A")  # fmt: skip
+    _episodes(history, child(2), "2018-03-01T10:00:00+00:00", "2018-03-10T10:00:00+00:00",
+              "2018-03-20T10:00:00+00:00", prefix="B")  # fmt: skip
+    listed = _listed(history.forum("2018-03"))
+    one, two = history.key(_root(history, 1)), history.key(_root(history, 2))
+    assert (listed[one]["status"], listed[two]["status"]) == ("continuing", "new")
+    assert listed[one]["episodes_in_window"] == 4 and listed[one]["episodes_in_month"] == 1
+
+
+def test_two_identities_linked_later_are_one_child_on_the_list(history: History) -> None:
+    _episodes(history, POLICE_ONLY, "2018-03-01T10:00:00+00:00", "2018-03-10T10:00:00+00:00",
+              prefix="P")  # fmt: skip
+    _episodes(history, child(9), "2018-03-20T10:00:00+00:00", prefix="L")
+    assert history.forum("2018-03")["repeat_missing"] == []
+    history.event("identity.linked", "2018-03-25T09:00:00+00:00", child=child(9), other=POLICE_ONLY)
+    [row] = history.forum("2018-03")["repeat_missing"]
+    assert row["episodes_in_window"] == 3 and row["agencies"] == ["local_authority", "police"]
+
+
+def test_a_retracted_episode_drops_a_child_below_the_threshold(history: History) -> None:
+    reports = _episodes(
+        history,
+        child(1),
+        "2018-03-01T10:00:00+00:00",
+        "2018-03-10T10:00:00+00:00",
+        "2018-03-20T10:00:00+00:00",
+        prefix="A",
+    )
+    assert len(history.forum("2018-03")["repeat_missing"]) == 1
+    history.retract(reports[1])
+    assert history.forum("2018-03")["repeat_missing"] == []
+
+
+def test_what_other_agencies_reported_is_counted_by_kind_never_by_content(
+    history: History,
+) -> None:
+    c = child(1)
+    history.event("care.period_started", "2017-06-01T00:00:00+00:00", child=c)
+    history.event("care.placement_started", "2017-06-01T00:00:00+00:00", child=c,
+                  placement_ref="SC100001", placement_type="childrens_home")  # fmt: skip
+    _episodes(history, c, "2018-03-01T10:00:00+00:00", "2018-03-10T10:00:00+00:00",
+              "2018-03-20T10:00:00+00:00", prefix="A")  # fmt: skip
+    history.event("health.concern_raised", "2018-03-11T04:00:00+00:00", child=c, concern="cse")
+    history.event("health.concern_raised", "2017-01-11T04:00:00+00:00", child=c)  # too early
+    history.event("cse.case_opened", "2017-11-01T09:00:00+00:00", child=c, case_ref="CSE-1")
+    history.event("police.disruption_recorded", "2018-03-21T09:00:00+00:00", child=c)
+    pack = history.forum("2018-03")
+    [row] = pack["repeat_missing"]
+    assert row["reports"] == {
+        "cse_cases": {"open": 1},
+        "health": {"cse": 1},
+        "police_disruption": {"child_abduction_warning_notice": 1},
+    }
+    assert row["open_cse"] and row["looked_after"] and row["placement_type"] == "childrens_home"
+    assert row["agencies"] == ["health", "police"]  # the council's facts are all older
+    assert row["child"].startswith("C-") and "LA-1" not in str(pack)
+    assert pack["missing_from"][0]["episodes"] == 3
+
+
+def _root(history: History, n: int) -> bytes:
+    """The projection's root for child ``n`` (the hub child of its first identifier)."""
+    catch_up_rows = history.projection.db.execute(
+        "SELECT DISTINCT root FROM episode WHERE to_pos IS NULL AND ref LIKE ?",
+        ("AB"[n - 1] + "%",),
+    ).fetchall()
+    [(root,)] = catch_up_rows
+    return bytes(root)
