@@ -26,7 +26,7 @@ import orjson
 
 import contracts
 from agencies._fields import FieldError
-from agencies._format import Draft, Format, Item, Refusal, State
+from agencies._format import Draft, Format, Item, Refusal
 from agencies._ledger import Entry, SourceLedger
 
 _IDS = uuid5(NAMESPACE_URL, "https://safeguarding-hub.invalid/agency-imports/")
@@ -267,4 +267,4 @@ def _worse(current: str, new: str) -> str:
     return max(current, new, key=_OUTCOMES.index)
 
 
-__all__ = ["Counts", "Message", "Planner", "State"]
+__all__ = ["Counts", "Message", "Planner"]
