@@ -44,10 +44,10 @@ def _child(n: int) -> str:
 class City:
     """A seeded history generator; ``year`` yields one year's facts, in recorded order."""
 
-    def __init__(self, episodes_per_year: int, seed: int = 1) -> None:
+    def __init__(self, episodes_per_year: int, seed: int = 1, children: int = 0) -> None:
         self.rng = random.Random(seed)
         self.episodes = episodes_per_year
-        self.children = max(100, episodes_per_year * 2 // 5)
+        self.children = children or max(100, episodes_per_year * 2 // 5)
         self.looked_after: set[int] = set()
         self.serial = 0
 
@@ -316,7 +316,10 @@ def facts(city: City, first_year: int, years: int) -> Iterator[FactRecorded]:
                 "payload": payload,
             }
             if child is not None:
-                body["child"] = {"ids": {"la_child_id": f"LA-{child}"}}
+                body["child"] = {
+                    "ids": {"la_child_id": f"LA-{child}"},
+                    "date_of_birth": f"{2000 + child % 12}-{1 + child % 12:02d}-15",
+                }
             yield FactRecorded(
                 originator_id=event_id,
                 originator_version=1,

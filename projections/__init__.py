@@ -8,7 +8,10 @@ Public face::
     render(result, "json" | "csv" | "md")
     STATISTICS                             # name -> Statistic (definition, figures)
     forum(store, parse_period("2018-03"), key=...)   # the monthly forum pack (a dict)
-    render_forum(pack, "json" | "md")
+    render_forum(pack, "json" | "md" | "html", trends=...)
+    trends(store, "2017-04", "2018-03")     # monthly series with year-on-year change (a dict)
+    year_ending("2018-03")                  # ("2017-04", "2018-03")
+    render_trends(data, "json" | "md" | "html"); save_trend_chart(data, path)  # .png, .svg
 
 Errors are ``ProjectionError`` (``BadArgument``, ``NotAllowed``), part of ``hub.errors.HubError``.
 """
@@ -23,9 +26,12 @@ from projections._forum import forum
 from projections._forum_formats import render_forum
 from projections._store import ProjectionStore
 from projections._time import Period, parse_as_of, parse_period
+from projections._trends import SERIES, trends, year_ending
+from projections._trends_formats import render_trends, save_trend_chart
 from projections.statistics import STATISTICS, Statistic
 
 __all__ = [
+    "SERIES",
     "STATISTICS",
     "BadArgument",
     "NotAllowed",
@@ -42,4 +48,8 @@ __all__ = [
     "parse_period",
     "render",
     "render_forum",
+    "render_trends",
+    "save_trend_chart",
+    "trends",
+    "year_ending",
 ]

@@ -1,22 +1,7 @@
 """The monthly multi-agency missing forum's pack, from the maintained projection.
 
-Every figure here is defined once, below, and in ``docs/statistics.md`` ("Monthly forum pack"):
-
-- **Repeat missing list**: children (identities linked as one) with at least ``threshold``
-  episodes whose ``last_seen_at`` falls in the ``window_days`` London days ending on the
-  month's last day. A child may be listed with no episode in the month itself. ``status`` is
-  ``continuing`` if the child was on the previous month's list (same rule, same records),
-  else ``new``.
-- **Hours missing in the window**: per episode, from last seen to found, or to the end of the
-  month if not found; only the part inside the window counts.
-- **Return interviews due**: the child's episodes in the window that were found; completed:
-  those with a completed interview.
-- **Open CSE**: a CSE case open at any time in the window, or a CSE concern raised in it.
-- **Other agencies' reports**: living facts about the child from each agency with their time
-  in the window, counted by kind (never their content).
-- **Where from / found / risk**: the month's episodes, by the place they were missing from
-  (the placement reference, else the postcode district, else the kind of place), where they
-  were found, and the highest risk grade each episode had.
+Every figure here is defined once, in ``DEFINITIONS`` below: the pack prints them, and
+``docs/statistics.md`` ("Monthly forum pack") gives the same words.
 
 Children appear only under ``key(root)``: a keyed pseudonym the caller derives with the hub's
 secret. Nothing in the pack names a child or carries an agency's identifier.
@@ -35,8 +20,43 @@ from projections._identity import component
 from projections._store import ProjectionStore
 from projections._time import Period, parse_period
 
+DEFINITIONS = (
+    ("Repeat missing list",
+     "Children (identities linked as one) with at least the threshold number of episodes whose"
+     " last seen time falls in the window: the given number of London days ending on the"
+     " month's last day. A child may be listed with no episode in the month itself. New or"
+     " continuing: whether the child was on the previous month's list by the same rule, as"
+     " the records stand now."),
+    ("Age band",
+     "The child's age on the month's last day, from the date of birth most recently stated"
+     " by any of the child's linked identities: under 12, 12-13, 14-15, 16-17, 18 or over;"
+     " unknown when no agency gave one."),
+    ("Hours missing in the window",
+     "For each episode, from last seen to found, or to the month's end if not yet found;"
+     " only the part inside the window counts."),
+    ("Return interviews due and completed",
+     "Due: the child's episodes in the window that have been found. Completed: those with a"
+     " completed return interview."),
+    ("Looked after, UASC, placement",
+     "The child's status at the last seen time of their latest episode in the window."),
+    ("Open CSE",
+     "A CSE case open at any time in the window, or a CSE concern raised in it."),
+    ("Other agencies' reports",
+     "Facts about the child (not retracted) from any agency, dated in the window, counted by"
+     " kind: health and education concerns, CSE cases and concerns, police disruption and"
+     " linked crimes. Never their content."),
+    ("Where children went missing from",
+     "The month's episodes by the place the child was missing from: the placement"
+     " reference, else the postcode district, else the kind of place; with the previous"
+     " month beside it."),
+    ("Where they were found, and risk",
+     "The month's episodes by where they were found, and by the highest risk grade each"
+     " episode had."),
+)  # fmt: skip
+
 RISKS = ("no_apparent_risk", "low", "medium", "high")
 _HOUR_US = 3_600_000_000
+_BANDS = ((12, "under 12"), (14, "12-13"), (16, "14-15"), (18, "16-17"))
 _EPISODE = (
     "SELECT root, day, last_seen_us, found, found_us, risk_max, looked_after, uasc,"
     " placement_type, placement_ref, ri_completed, missing_from, postcode_district, ref"
@@ -67,10 +87,7 @@ def forum(
         window = _window(month, window_days)
         episodes = db.execute(_EPISODE, (window.first_day, month.last_day)).fetchall()
         listed = _repeat(episodes, threshold)
-        earlier = db.execute(
-            _EPISODE, (_window(previous, window_days).first_day, previous.last_day)
-        ).fetchall()
-        before = _repeat(earlier, threshold)
+        before = repeat_list(db, previous, threshold, window_days)
         rows = [
             _child(store, db, root, mine, month, window, key, root in before)
             for root, mine in sorted(listed.items())
@@ -92,6 +109,25 @@ def forum(
         "episodes_in_month": len(in_month),
         "children_in_month": len({e[0] for e in in_month}),
     }
+
+
+def age_band(born: int | None, on: int) -> str:
+    """The band of a child born on day ``born`` (YYYYMMDD) on day ``on``."""
+    if born is None or born > on:
+        return "unknown"
+    age = (on - born) // 10000  # whole years: YYYYMMDD differences order like (year, date)
+    for upper, band in _BANDS:
+        if age < upper:
+            return band
+    return "18 or over"
+
+
+def repeat_list(
+    db: Any, month: Period, threshold: int, window_days: int
+) -> dict[bytes, list[tuple[Any, ...]]]:
+    """The month's repeat-missing list: each listed child's episodes in the window."""
+    window = _window(month, window_days)
+    return _repeat(db.execute(_EPISODE, (window.first_day, month.last_day)), threshold)
 
 
 def _window(month: Period, days: int) -> Period:
@@ -156,6 +192,7 @@ def _child(
     return {
         "child": key(root),
         "status": "continuing" if continuing else "new",
+        "age_band": age_band(store.born(members), month.last_day),
         "episodes_in_month": sum(1 for e in episodes if e[1] >= month.first_day),
         "episodes_in_window": len(episodes),
         "hours_missing_in_window": round(hours, 1),

@@ -1,7 +1,9 @@
-"""The forum pack as JSON, or as Markdown a chair can read before the meeting."""
+"""The forum pack as JSON, as Markdown a chair can read before the meeting, or as one
+self-contained HTML page to open or print."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
@@ -11,6 +13,7 @@ from projections._errors import BadArgument
 _COLUMNS = (
     ("child", "child"),
     ("status", "status"),
+    ("age_band", "age"),
     ("episodes_in_month", "month"),
     ("episodes_in_window", "window"),
     ("hours_missing_in_window", "hours"),
@@ -26,12 +29,24 @@ _COLUMNS = (
 )
 
 
-def render_forum(pack: dict[str, Any], fmt: str) -> str:
+def render_forum(
+    pack: dict[str, Any],
+    fmt: str,
+    *,
+    trends: dict[str, Any] | None = None,
+    prepared: dt.datetime | None = None,
+) -> str:
+    """``trends`` (the twelve months to the pack's month) adds a trend chart to the HTML;
+    ``prepared`` dates it (default: now)."""
     if fmt == "json":
         return orjson.dumps(pack, option=orjson.OPT_INDENT_2).decode() + "\n"
     if fmt == "md":
         return _markdown(pack)
-    raise BadArgument(f"--format {fmt}: use json or md")
+    if fmt == "html":
+        from projections._html import forum_html
+
+        return forum_html(pack, trends, prepared=prepared or dt.datetime.now(dt.UTC))
+    raise BadArgument(f"--format {fmt}: use json, md or html")
 
 
 def _cell(value: Any) -> str:

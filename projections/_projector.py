@@ -9,6 +9,7 @@ across all history: a link recorded today changes last year's episodes from toda
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from projections import _derive as derive
 from projections._facts import LA, PER_CHILD_TYPES, Fact, kept
 from projections._identity import component
 from projections._store import ProjectionStore
-from projections._time import instant
+from projections._time import day_number, instant
 from projections._timeline import Timeline
 
 
@@ -106,6 +107,8 @@ class Projector:
         group = fact.group
         if not self.store.add_fact(fact, group):
             return  # a duplicate: counted once
+        if child and (born := (stored.body.get("child") or {}).get("date_of_birth")):
+            self.store.note_born(child, day_number(dt.date.fromisoformat(born)), position)
         if group in self.groups:
             self.groups[group].append(fact)
         if child:

@@ -9,7 +9,7 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "4"
+VERSION = "5"
 """Bump when what the projector derives changes: a different version is rebuilt from zero."""
 
 _VERSIONED = {
@@ -65,6 +65,9 @@ _STATE = [
     " WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS facts_grp ON facts (grp) WHERE grp IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS facts_child ON facts (child, agency, type) WHERE child IS NOT NULL",
+    # The trends' CSE concerns by time. Partial, so that no other query's plan can choose it.
+    "CREATE INDEX IF NOT EXISTS facts_concerns ON facts (occurred_us)"
+    " WHERE type = 'cse.concern_raised' AND alive = 1",
     # Who is the same child: joins by a shared identifier (kind 'join', permanent) and
     # identity.linked / identity.unlinked facts (the latest living one per pair decides).
     "CREATE TABLE IF NOT EXISTS edges (event_id BLOB, a BLOB, b BLOB, kind TEXT,"
@@ -78,6 +81,9 @@ _STATE = [
     # a fact that leaves it unchanged need not re-derive the child's episodes.
     "CREATE TABLE IF NOT EXISTS status (child BLOB PRIMARY KEY, root BLOB, signature BLOB)"
     " WITHOUT ROWID",
+    # Each hub child's date of birth as last stated (London day number), for the forum's age
+    # band: never shown, and no other identifying detail of the child is kept.
+    "CREATE TABLE IF NOT EXISTS born (child BLOB PRIMARY KEY, day INT, position INT) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS cites (alert_ref TEXT, investigation_ref TEXT,"
     " PRIMARY KEY (alert_ref, investigation_ref)) WITHOUT ROWID",
     # One row per fact in store order: the projector's tracking record, the map from
@@ -107,4 +113,4 @@ def statements() -> list[str]:
     return ddl
 
 
-TABLES = (*_VERSIONED, "facts", "edges", "known", "status", "cites", "log", "meta")
+TABLES = (*_VERSIONED, "facts", "edges", "known", "status", "born", "cites", "log", "meta")

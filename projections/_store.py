@@ -185,6 +185,24 @@ class ProjectionStore:
             (child,),
         )
 
+    def note_born(self, child: bytes, day: int, position: int) -> None:
+        """The child's date of birth as the latest fact stating one gives it."""
+        self.db.execute(
+            "INSERT INTO born VALUES (?, ?, ?) ON CONFLICT (child) DO UPDATE"
+            " SET day = excluded.day, position = excluded.position"
+            " WHERE excluded.position > born.position",
+            (child, day, position),
+        )
+
+    def born(self, children: Sequence[bytes]) -> int | None:
+        """The date of birth (day number) most recently stated for any of ``children``."""
+        row = self.db.execute(
+            f"SELECT day FROM born WHERE child IN ({_marks(children)})"  # noqa: S608
+            " ORDER BY position DESC LIMIT 1",
+            list(children),
+        ).fetchone()
+        return row[0] if row else None
+
     def first_known(self, children: Sequence[bytes]) -> int | None:
         row = self.db.execute(
             f"SELECT MIN(first_us) FROM known WHERE child IN ({_marks(children)})",  # noqa: S608

@@ -143,25 +143,46 @@ def _forum(args: argparse.Namespace, settings: Settings) -> int:
     month = projections.parse_period(args.month)
     if month.label != args.month or len(args.month) != 7:
         raise projections.BadArgument("--month takes a month: YYYY-MM, e.g. 2018-03")
+    app, store = _caught_up(args, settings)
+    repeat = {"threshold": args.threshold, "window_days": args.window_days}
+    pack = projections.forum(store, month, key=queries.forum_key(app), **repeat)
+    trends = None
+    if args.format == "html":  # the pack's chart of the twelve months to its month
+        trends = projections.trends(store, *projections.year_ending(args.month), **repeat)
+    _emit(projections.render_forum(pack, args.format, trends=trends), args.out)
+    return 0
+
+
+def _trends(args: argparse.Namespace, settings: Settings) -> int:
+    _, store = _caught_up(args, settings)
+    data = projections.trends(
+        store, args.first, args.last, threshold=args.threshold, window_days=args.window_days
+    )
+    if args.chart is not None:
+        projections.save_trend_chart(data, args.chart)
+        print(f"wrote {args.chart}", file=sys.stderr)
+    _emit(projections.render_trends(data, args.format), args.out)
+    return 0
+
+
+def _caught_up(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[Any, projections.ProjectionStore]:
+    """The store and the projection, caught up; the repeat list's options checked first."""
     if args.threshold < 1 or args.window_days < 1:
         raise projections.BadArgument("--threshold and --window-days must be at least 1")
     app = bootstrap.build_application(settings)
     store = bootstrap.build_projection(settings)
     projections.catch_up(app, store)
-    pack = projections.forum(
-        store,
-        month,
-        key=queries.forum_key(app),
-        threshold=args.threshold,
-        window_days=args.window_days,
-    )
-    text = projections.render_forum(pack, args.format)
-    if args.out is None:
+    return app, store
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
         sys.stdout.write(text)
     else:
-        args.out.write_text(text)
-        print(f"wrote {args.out}", file=sys.stderr)
-    return 0
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
 
 
 def _project(args: argparse.Namespace, settings: Settings) -> int:
@@ -272,9 +293,26 @@ def _parser() -> argparse.ArgumentParser:
     forum.add_argument("--month", required=True, metavar="YYYY-MM")
     forum.add_argument("--threshold", type=int, default=3, metavar="N")
     forum.add_argument("--window-days", type=int, default=90, metavar="D")
-    forum.add_argument("--format", choices=("json", "md"), default="md")
+    forum.add_argument("--format", choices=("json", "md", "html"), default="md")
     forum.add_argument("--out", type=Path, metavar="FILE")
     forum.set_defaults(run=_forum)
+
+    trends = commands.add_parser(
+        "trends",
+        help="monthly trends with year-on-year change, as a table and a chart",
+        description="For each month from --from to --to: episodes, children, looked-after"
+        " episodes, children on the repeat list, return interviews within 72 hours (%%), CSE"
+        " concerns and cases, children's-home alerts; each beside the same month a year"
+        " before. Definitions: docs/statistics.md, 'Trends'.",
+    )
+    trends.add_argument("--from", dest="first", required=True, metavar="YYYY-MM")
+    trends.add_argument("--to", dest="last", required=True, metavar="YYYY-MM")
+    trends.add_argument("--threshold", type=int, default=3, metavar="N", help="repeat list")
+    trends.add_argument("--window-days", type=int, default=90, metavar="D", help="repeat list")
+    trends.add_argument("--format", choices=("json", "md", "html"), default="md")
+    trends.add_argument("--chart", type=Path, metavar="FILE", help="also draw it: .png or .svg")
+    trends.add_argument("--out", type=Path, metavar="FILE")
+    trends.set_defaults(run=_trends)
 
     project = commands.add_parser("project", help="bring the projections up to date now")
     project.set_defaults(run=_project)

@@ -186,3 +186,31 @@ def test_import_publishes_an_export_once_and_says_what_it_refused(
     md = hub_command.run("forum", "--month", "2017-03", "--threshold", "2").stdout
     assert row["child"] in md and "P-1001" not in md and "9990000018" not in md
     assert hub_command.run("forum", "--month", "2017").returncode == 2
+
+    # The HTML pack and the trends, as files.
+    page = tmp_path / "forum.html"
+    written = hub_command.run(
+        "forum", "--month", "2017-03", "--threshold", "2", "--format", "html", "--out", str(page)
+    )
+    assert written.returncode == 0 and f"wrote {page}" in written.stderr
+    html = page.read_text()
+    assert row["child"] in html and "P-1001" not in html and "<svg" in html
+    chart = tmp_path / "trends.svg"
+    trends = orjson.loads(
+        hub_command.run(
+            "trends",
+            "--from",
+            "2017-01",
+            "--to",
+            "2017-04",
+            "--format",
+            "json",
+            "--chart",
+            str(chart),
+        ).stdout
+    )
+    assert trends["months"] == ["2017-01", "2017-02", "2017-03", "2017-04"]
+    assert trends["series"]["episodes"][2] == pack["episodes_in_month"]
+    assert chart.read_text().startswith("<?xml") and "Episodes" in chart.read_text()
+    wrong = hub_command.run("trends", "--from", "2017-01", "--to", "2017-04", "--chart", "x.gif")
+    assert wrong.returncode == 2 and ".png or .svg" in wrong.stderr

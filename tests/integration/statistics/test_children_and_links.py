@@ -171,3 +171,6 @@ def test_the_projection_keeps_no_identifier_name_or_free_text(history: History) 
         child(1)["ids"]["nhs_number"],
     ):
         assert secret.encode() not in content, secret
+    # A date of birth is kept (as a number, for the forum's age band) only from a child's own
+    # events, never from the second child an identity link names.
+    assert history.projection.db.execute("SELECT day FROM born").fetchall() == []

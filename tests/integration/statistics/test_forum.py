@@ -125,3 +125,38 @@ def _root(history: History, n: int) -> bytes:
     ).fetchall()
     [(root,)] = catch_up_rows
     return bytes(root)
+
+
+def test_age_band_is_the_age_on_the_months_last_day_from_the_latest_stated_birth_date(
+    history: History,
+) -> None:
+    # Born 31 March 2004: 13 on 30 March 2018, 14 on 31 March (March's last day).
+    born = {**child(1), "date_of_birth": "2004-03-31"}
+    _episodes(history, born, "2018-02-01T10:00:00+00:00", "2018-02-10T10:00:00+00:00",
+              "2018-02-20T10:00:00+00:00", prefix="A")  # fmt: skip
+    assert [r["age_band"] for r in history.forum("2018-02")["repeat_missing"]] == ["12-13"]
+    assert [r["age_band"] for r in history.forum("2018-03")["repeat_missing"]] == ["14-15"]
+    # A police-only identity with no birth date is "unknown" until linked to one that has one;
+    # then the date stated most recently by any of the child's identities counts.
+    _episodes(history, POLICE_ONLY, "2018-03-01T10:00:00+00:00", "2018-03-10T10:00:00+00:00",
+              "2018-03-20T10:00:00+00:00", prefix="P")  # fmt: skip
+    bands = sorted(r["age_band"] for r in history.forum("2018-03")["repeat_missing"])
+    assert bands == ["14-15", "unknown"]
+    history.event("identity.linked", "2018-03-25T09:00:00+00:00",
+                  child={**child(9), "date_of_birth": "2000-06-01"}, other=POLICE_ONLY)  # fmt: skip
+    bands = sorted(r["age_band"] for r in history.forum("2018-03")["repeat_missing"])
+    assert bands == ["14-15", "16-17"]
+
+
+def test_age_bands_at_their_edges() -> None:
+    from projections._forum import age_band
+
+    on = 20180331
+    assert age_band(None, on) == "unknown" and age_band(20180401, on) == "unknown"
+    assert [age_band(b, on) for b in (20060401, 20060331, 20040401, 20040331)] == [
+        "under 12", "12-13", "12-13", "14-15",
+    ]  # fmt: skip
+    assert [age_band(b, on) for b in (20000331, 20000401, 20000229)] == [
+        "18 or over", "16-17", "18 or over",
+    ]  # fmt: skip
+    assert age_band(20000229, 20180228) == "16-17"  # a leap-day birthday comes on 1 March

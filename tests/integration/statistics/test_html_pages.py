@@ -1,0 +1,157 @@
+"""The forum pack and the trends as HTML pages: self-contained, free of identifiers, and
+rendered by a real browser (headless Chromium), whose screenshot is checked for the charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from projections import render_forum, render_trends, trends
+from tests.history import History, child
+
+PREPARED = dt.datetime(2018, 4, 3, 8, 30, tzinfo=dt.UTC)
+CHART_ONLY = (0x9A, 0xA5, 0xB1)  # the charts' "a year before" / "last month" grey
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("Chromium must be installed in CI (.ci/run installs Debian's chromium)")
+    pytest.skip("no chromium on this machine (Debian package: chromium)")
+
+
+def _browse(page: Path, tmp_path: Path) -> tuple[str, Image.Image]:
+    """The DOM after Chromium rendered ``page``, and a full-width screenshot of it."""
+    flags = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--hide-scrollbars",
+    ]
+    dom = subprocess.run(
+        [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    ).stdout
+    shot = page.with_suffix(".png")
+    subprocess.run(
+        [*flags, "--window-size=1280,2400", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    return dom, Image.open(shot).convert("RGB")
+
+
+def _pixels(image: Image.Image, colour: tuple[int, int, int], near: int = 12) -> int:
+    return sum(
+        n
+        for n, (r, g, b) in image.getcolors(maxcolors=1 << 20) or []
+        if max(abs(r - colour[0]), abs(g - colour[1]), abs(b - colour[2])) <= near
+    )
+
+
+def _city(history: History) -> None:
+    """Child 1 repeatedly missing from a children's home, two others; CSE and health."""
+    one = {**child(1), "date_of_birth": "2003-06-01"}
+    history.event("care.period_started", "2016-01-01T00:00:00+00:00", child=one)
+    history.event(
+        "care.placement_started",
+        "2016-01-01T00:00:00+00:00",
+        child=one,
+        placement_ref="SC482913",
+        placement_type="childrens_home",
+    )
+    for i, day in enumerate(("2017-03-02", "2018-01-20", "2018-02-11", "2018-03-05", "2018-03-19")):
+        history.episode(
+            f"A{i}",
+            f"{day}T21:00:00+00:00",
+            one,
+            found=f"{day}T23:30:00+00:00",
+            risk="high" if i == 4 else "medium",
+            missing_from={"kind": "placement", "placement_ref": "SC482913"},
+        )
+    history.event("health.concern_raised", "2018-03-06T10:00:00+00:00", child=one, concern="cse")
+    for n, day in ((2, "2018-03-07"), (3, "2018-02-14")):
+        history.episode(f"B{n}", f"{day}T18:00:00+00:00", child(n), found=f"{day}T20:00:00+00:00")
+    history.event("cse.case_opened", "2018-03-08T10:00:00+00:00", child=one, case_ref="CSE-9")
+
+
+def _no_identifiers(html: str) -> None:
+    assert "LA-1" not in html and "LA-2" not in html and "2003-06-01" not in html
+    assert child(1)["ids"]["nhs_number"] not in html
+
+
+def _self_contained(html: str) -> None:
+    # Nothing to fetch (``url(#id)`` names a part of the page itself).
+    assert not re.search(r"<script|<link|<img|<iframe|\bsrc=|@import|url\((?!#)", html)
+    # The only addresses are SVG's XML namespaces: names, never fetched.
+    assert set(re.findall(r"https?://[^\s\"'<>]+", html)) <= {
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1999/xlink",
+    }
+
+
+def test_the_forum_pack_is_one_page_a_browser_renders(history: History, tmp_path: Path) -> None:
+    _city(history)
+    pack = history.forum("2018-03")
+    year = trends(history.projection, "2017-04", "2018-03")
+    html = render_forum(pack, "html", trends=year, prepared=PREPARED)
+    _self_contained(html)
+    _no_identifiers(html)
+    [row] = pack["repeat_missing"]
+    assert row["child"] in html and row["age_band"] == "14-15"
+    assert "Prepared 3 April 2018 at 09:30" in html  # London time (BST)
+    assert f"store position {pack['position']}" in html
+    assert "3</strong> episodes; window: <strong>90</strong> days" in html
+    assert "Age band" in html and "Hours missing in the window" in html  # the definitions
+
+    page = tmp_path / "forum.html"
+    page.write_text(html, encoding="utf-8")
+    dom, shot = _browse(page, tmp_path)
+    assert len(re.findall(r"<tr>", dom.split('id="repeat"')[1].split("</table>")[0])) == 2
+    assert "Missing children forum pack: March 2018" in dom and dom.count("<svg") == 3
+    assert shot.width == 1280
+    # The charts drew: their grey is nowhere else on the page.
+    assert _pixels(shot, CHART_ONLY) > 500
+
+
+def test_the_trends_page_shows_each_month_and_its_change(history: History, tmp_path: Path) -> None:
+    _city(history)
+    history.forum("2018-03")  # catch up
+    data = trends(history.projection, "2018-01", "2018-03")
+    assert data["series"]["episodes"] == [1, 2, 3] and data["change"]["episodes"] == [1, 2, 2]
+    html = render_trends(data, "html", prepared=PREPARED)
+    _self_contained(html)
+    _no_identifiers(html)
+    page = tmp_path / "trends.html"
+    page.write_text(html, encoding="utf-8")
+    dom, shot = _browse(page, tmp_path)
+    table = dom.split('id="trends"')[1].split("</table>")[0]
+    assert len(re.findall(r"<tr>", table)) == 1 + 3  # the heading and three months
+    assert "March 2018" in table and "+2" in table
+    assert _pixels(shot, CHART_ONLY) > 500
+
+
+def test_markdown_and_json_carry_the_same_figures(history: History) -> None:
+    _city(history)
+    history.forum("2018-03")
+    data: dict[str, Any] = trends(history.projection, "2018-03", "2018-03")
+    md = render_trends(data, "md")
+    assert "| 2018-03 | 3 (+2) | 2 (+1) |" in md  # episodes; children (child 1 twice)
+    assert '"episodes": [\n      3\n    ]' in render_trends(data, "json")
