@@ -18,7 +18,7 @@ Errors are ``ProjectionError`` (``BadArgument``, ``NotAllowed``), part of ``hub.
 
 from __future__ import annotations
 
-from projections._answer import answer, check_role
+from projections._answer import answer, check_partnership, check_role
 from projections._errors import BadArgument, NotAllowed, ProjectionError
 from projections._follow import catch_up, follow
 from projections._formats import render
@@ -41,6 +41,7 @@ __all__ = [
     "Statistic",
     "answer",
     "catch_up",
+    "check_partnership",
     "check_role",
     "follow",
     "forum",

@@ -36,6 +36,17 @@ def check_role(role: str, *, suppress: bool) -> None:
         )
 
 
+def check_partnership(role: str, command: str) -> None:
+    """The forum pack and the trends list children and small counts unsuppressed: they are for
+    the partnership's internal roles, never a public answer."""
+    if role != "internal":
+        raise NotAllowed(
+            f"hub {command} shows children and small counts without disclosure control; it is"
+            " for the missing children forum's partners (HUB_ROLE=internal). Public figures:"
+            " hub foi"
+        )
+
+
 def statistic(name: str) -> Statistic:
     try:
         return STATISTICS[name]

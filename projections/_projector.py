@@ -108,7 +108,8 @@ class Projector:
         if not self.store.add_fact(fact, group):
             return  # a duplicate: counted once
         if child and (born := (stored.body.get("child") or {}).get("date_of_birth")):
-            self.store.note_born(child, day_number(dt.date.fromisoformat(born)), position)
+            day = day_number(dt.date.fromisoformat(born))
+            self.store.note_born(event_id, child, day, position)
         if group in self.groups:
             self.groups[group].append(fact)
         if child:

@@ -81,9 +81,11 @@ _STATE = [
     # a fact that leaves it unchanged need not re-derive the child's episodes.
     "CREATE TABLE IF NOT EXISTS status (child BLOB PRIMARY KEY, root BLOB, signature BLOB)"
     " WITHOUT ROWID",
-    # Each hub child's date of birth as last stated (London day number), for the forum's age
-    # band: never shown, and no other identifying detail of the child is kept.
-    "CREATE TABLE IF NOT EXISTS born (child BLOB PRIMARY KEY, day INT, position INT) WITHOUT ROWID",
+    # The date of birth each event stated for its own child (YYYYMMDD), for the forum's age
+    # band: never shown, and no other identifying detail of a child is kept.
+    "CREATE TABLE IF NOT EXISTS born (event_id BLOB PRIMARY KEY, child BLOB, day INT,"
+    " position INT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS born_child ON born (child, position)",
     "CREATE TABLE IF NOT EXISTS cites (alert_ref TEXT, investigation_ref TEXT,"
     " PRIMARY KEY (alert_ref, investigation_ref)) WITHOUT ROWID",
     # One row per fact in store order: the projector's tracking record, the map from

@@ -85,7 +85,11 @@ class ProjectionStore:
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        """One snapshot: every query inside sees the same position."""
+        """One snapshot: every query inside sees the same position. Inside another
+        ``reading()`` (or ``writing()``) it is that one's snapshot."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN")
         try:
             self.db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()  # takes the snapshot
@@ -185,20 +189,19 @@ class ProjectionStore:
             (child,),
         )
 
-    def note_born(self, child: bytes, day: int, position: int) -> None:
-        """The child's date of birth as the latest fact stating one gives it."""
+    def note_born(self, event_id: bytes, child: bytes, day: int, position: int) -> None:
+        """A date of birth an event stated for its child."""
         self.db.execute(
-            "INSERT INTO born VALUES (?, ?, ?) ON CONFLICT (child) DO UPDATE"
-            " SET day = excluded.day, position = excluded.position"
-            " WHERE excluded.position > born.position",
-            (child, day, position),
+            "INSERT OR IGNORE INTO born VALUES (?, ?, ?, ?)", (event_id, child, day, position)
         )
 
     def born(self, children: Sequence[bytes]) -> int | None:
-        """The date of birth (day number) most recently stated for any of ``children``."""
+        """The date of birth (day number) stated most recently, in the order the hub recorded
+        them, by a living event about any of ``children``: a retracted event's counts nowhere."""
         row = self.db.execute(
-            f"SELECT day FROM born WHERE child IN ({_marks(children)})"  # noqa: S608
-            " ORDER BY position DESC LIMIT 1",
+            "SELECT b.day FROM born b JOIN facts f ON f.event_id = b.event_id"  # noqa: S608
+            f" WHERE b.child IN ({_marks(children)}) AND f.alive = 1"
+            " ORDER BY b.position DESC LIMIT 1",
             list(children),
         ).fetchone()
         return row[0] if row else None

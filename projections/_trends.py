@@ -10,6 +10,7 @@ as the records stand now, and are not disclosure-controlled: ``hub foi`` is the 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 from collections.abc import Callable
@@ -19,10 +20,11 @@ from typing import Any
 from projections._errors import BadArgument
 from projections._forum import repeat_list
 from projections._store import ProjectionStore
-from projections._time import Period, parse_period
+from projections._time import Period, parse_period, to_us
 from projections.statistics import STATISTICS, Query
 
 Value = int | float | None
+_72H_US = 72 * 3_600_000_000
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,12 @@ def _repeat_children(q: Query, options: dict[str, int]) -> Value:
 
 
 def _ri_within_72h(q: Query, _: dict[str, int]) -> Value:
+    # Due once 72 hours have passed since the find, or sooner if already done in time.
+    q.params["due_by"] = to_us(dt.datetime.now(dt.UTC)) - _72H_US
     found, within = q.row(
         "SELECT COUNT(*), SUM(ri_72h) FROM episode"
         " WHERE {live} AND day BETWEEN :first AND :last AND found = 1"
+        " AND (ri_72h = 1 OR found_us <= :due_by)"
     )
     return round(100 * within / found, 1) if found else None
 
@@ -80,9 +85,10 @@ SERIES = (
            " threshold and window shown.",
            _repeat_children),
     Series("ri_within_72h_percent", "Return interviews within 72 h", "percent",
-           "Of the month's episodes of any child that have been found, the percentage with a"
-           " return interview completed within 72 hours of being found; none when no episode"
-           " was found. Every child found is owed one, looked after or not.",
+           "Of the month's episodes of any child that have been found at least 72 hours ago"
+           " (or sooner, with the interview already done), the percentage with a return"
+           " interview completed within 72 hours of being found; none when there are none."
+           " Every child found is owed one, looked after or not.",
            _ri_within_72h),
     Series("cse_concerns", "CSE concerns raised", "count",
            "cse.concern_raised facts (not retracted) that occurred in the month, from any"

@@ -143,18 +143,19 @@ def _forum(args: argparse.Namespace, settings: Settings) -> int:
     month = projections.parse_period(args.month)
     if month.label != args.month or len(args.month) != 7:
         raise projections.BadArgument("--month takes a month: YYYY-MM, e.g. 2018-03")
-    app, store = _caught_up(args, settings)
+    app, store = _caught_up(args, settings, "forum")
     repeat = {"threshold": args.threshold, "window_days": args.window_days}
-    pack = projections.forum(store, month, key=queries.forum_key(app), **repeat)
-    trends = None
-    if args.format == "html":  # the pack's chart of the twelve months to its month
-        trends = projections.trends(store, *projections.year_ending(args.month), **repeat)
+    with store.reading():  # the pack and its trend chart from one position
+        pack = projections.forum(store, month, key=queries.forum_key(app), **repeat)
+        trends = None
+        if args.format == "html":  # the pack's chart of the twelve months to its month
+            trends = projections.trends(store, *projections.year_ending(args.month), **repeat)
     _emit(projections.render_forum(pack, args.format, trends=trends), args.out)
     return 0
 
 
 def _trends(args: argparse.Namespace, settings: Settings) -> int:
-    _, store = _caught_up(args, settings)
+    _, store = _caught_up(args, settings, "trends")
     data = projections.trends(
         store, args.first, args.last, threshold=args.threshold, window_days=args.window_days
     )
@@ -166,9 +167,10 @@ def _trends(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _caught_up(
-    args: argparse.Namespace, settings: Settings
+    args: argparse.Namespace, settings: Settings, command: str
 ) -> tuple[Any, projections.ProjectionStore]:
-    """The store and the projection, caught up; the repeat list's options checked first."""
+    """The store and the projection, caught up, for a partnership command."""
+    projections.check_partnership(settings.role, command)
     if args.threshold < 1 or args.window_days < 1:
         raise projections.BadArgument("--threshold and --window-days must be at least 1")
     app = bootstrap.build_application(settings)

@@ -167,7 +167,12 @@ def test_import_publishes_an_export_once_and_says_what_it_refused(
     formats = hub_command.run("import", "--formats")
     assert "### Missing-person incidents" in formats.stdout
 
-    # The forum pack from what was imported: P-1001 went missing twice in March 2017.
+    # The forum pack from what was imported: P-1001 went missing twice in March 2017. It is
+    # for the partnership, not the public role.
+    public = hub_command.run("forum", "--month", "2017-03")
+    assert public.returncode == 2 and "HUB_ROLE=internal" in public.stderr
+    assert hub_command.run("trends", "--from", "2017-01", "--to", "2017-03").returncode == 2
+    hub_command.env["HUB_ROLE"] = "internal"
     pack = orjson.loads(
         hub_command.run(
             "forum", "--month", "2017-03", "--threshold", "2", "--format", "json"

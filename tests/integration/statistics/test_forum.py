@@ -160,3 +160,27 @@ def test_age_bands_at_their_edges() -> None:
         "18 or over", "16-17", "18 or over",
     ]  # fmt: skip
     assert age_band(20000229, 20180228) == "16-17"  # a leap-day birthday comes on 1 March
+    assert age_band(20000229, 20180301) == "18 or over"
+
+
+def test_the_birth_date_recorded_last_counts_and_a_retracted_one_nowhere(
+    history: History,
+) -> None:
+    who = child(1)
+    _episodes(
+        history,
+        {**who, "date_of_birth": "2004-01-01"},
+        "2018-03-01T10:00:00+00:00",
+        "2018-03-10T10:00:00+00:00",
+        "2018-03-20T10:00:00+00:00",
+        prefix="A",
+    )
+    # Recorded later, though it happened earlier: the council's date wins (store order).
+    wrong = history.event(
+        "care.period_started",
+        "2010-01-01T00:00:00+00:00",
+        child={**who, "date_of_birth": "2010-01-01"},
+    )
+    assert [r["age_band"] for r in history.forum("2018-03")["repeat_missing"]] == ["under 12"]
+    history.retract(wrong)  # recorded in error: its date of birth goes with it
+    assert [r["age_band"] for r in history.forum("2018-03")["repeat_missing"]] == ["14-15"]

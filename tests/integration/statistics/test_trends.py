@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -63,10 +64,25 @@ def test_return_interviews_within_72_hours_as_a_percentage_of_episodes_found(
     assert data["change"]["ri_within_72h_percent"] == [None, None]  # nothing a year before
 
 
+def test_an_interview_not_yet_72_hours_due_is_not_counted_as_missed(history: History) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    history.at(now.isoformat())
+    month = f"{now:%Y-%m}"
+    found = now - dt.timedelta(hours=1)
+    history.episode(
+        "N1", (found - dt.timedelta(hours=2)).isoformat(), child(1), found=found.isoformat()
+    )
+    assert _trends(history, month, month)["series"]["ri_within_72h_percent"] == [None]
+    history.event("return_interview.completed", now.isoformat(), child=child(1), episode_ref="N1")
+    assert _trends(history, month, month)["series"]["ri_within_72h_percent"] == [100.0]
+
+
 def test_cse_concerns_cases_and_alerts_agree_with_the_foi_answers(history: History) -> None:
     concern = history.event("cse.concern_raised", "2019-02-03T10:00:00+00:00", child=child(1))
     history.event("cse.concern_raised", "2019-02-28T23:59:00+00:00", child=child(2))
     history.event("cse.concern_raised", "2018-02-10T10:00:00+00:00", child=child(2))
+    # 23:30 UTC on 31 March 2019 is 00:30 BST on 1 April: April's.
+    history.event("cse.concern_raised", "2019-03-31T23:30:00+00:00", child=child(3))
     history.retract(concern)
     history.event("cse.case_opened", "2019-02-05T10:00:00+00:00", child=child(1), case_ref="C1")
     history.event("cse.case_opened", "2019-02-06T10:00:00+00:00", child=child(2), case_ref="C2")
@@ -77,10 +93,10 @@ def test_cse_concerns_cases_and_alerts_agree_with_the_foi_answers(history: Histo
         alert_ref="AL2",
         setting="foster_care",
     )
-    data = _trends(history, "2019-02", "2019-02")
-    assert data["series"]["cse_concerns"] == [1] and data["change"]["cse_concerns"] == [0]
-    assert data["series"]["cse_cases"] == [2]
-    assert data["series"]["childrens_home_alerts"] == [1]
+    data = _trends(history, "2019-02", "2019-04")
+    assert data["series"]["cse_concerns"] == [1, 0, 1] and data["change"]["cse_concerns"][0] == 0
+    assert data["series"]["cse_cases"][0] == 2
+    assert data["series"]["childrens_home_alerts"][0] == 1
     assert history.figures("cse-cases", "2019-02")["total"] == 2
     assert history.figures("safeguarding-alerts", "2019-02")["total"] == 1
 
