@@ -82,7 +82,8 @@ def ask(settings: Settings, months: list[str]) -> None:
              "--format", fmt, "--out", str(settings.data_dir / f"forum.{fmt}")],
             check=True,
             capture_output=True,
-            env={"HUB_DATA_DIR": str(settings.data_dir), "PATH": "/usr/bin:/bin"},
+            env={"HUB_DATA_DIR": str(settings.data_dir), "HUB_ROLE": "internal",
+                 "PATH": "/usr/bin:/bin"},
         )  # fmt: skip
         print(
             f"`hub forum --month {months[-1]} --format {fmt}` as a command (Python start,"
