@@ -1,0 +1,298 @@
+"""The city's history, 2010 to 2021, as the rows of each agency's exports.
+
+Built in this order, each step respecting what the calibrated figures need:
+
+1. The FY 2010/11 cohort (``_published.MISSING_CHILDREN_2010``): exactly that many children
+   go missing between 6 April 2010 and 5 April 2011 and nobody else does. Looked-after ones are
+   in care, with an allocation, throughout; the allocated ones have an allocation open
+   throughout; the "known" ones had an allocation that closed before the period; the rest have
+   no council record at all until after it.
+2. Care (the SSDA903): about 600 children looked after at a time, children's homes (three
+   of them hot spots), foster care, semi-independence, UASC arrivals.
+3. Allocations, episodes (police), return interviews, CSE cases (exact per year), alerts,
+   identity links for police records without an NHS number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from agencies.city._people import DISTRICTS, Child, population
+from agencies.city._published import (
+    CSE_CASES,
+    CSE_CASES_OTHER,
+    CSE_ONLINE,
+    CSE_ONLINE_OTHER,
+    FY_2010,
+    MISSING_CHILDREN_2010,
+)
+
+FIRST, LAST = dt.date(2010, 1, 1), dt.date(2021, 12, 31)
+EXPORTED = dt.datetime(2022, 1, 10, 9, 0)  # every export was taken after the history
+HOMES = tuple(f"SC{400100 + 37 * i}" for i in range(12))  # children's homes' Ofsted URNs
+HOT = HOMES[:3]
+Row = dict[str, Any]
+
+
+@dataclass
+class Care:
+    child: Child
+    start: dt.date
+    end: dt.date | None
+    place: str  # PLACE code
+    urn: str | None
+    uasc: bool = False
+    moves: list[tuple[dt.date, str, str | None]] = field(default_factory=list)
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def placement_at(self, day: dt.date) -> tuple[str, str | None]:
+        place, urn = self.place, self.urn
+        for when, p, u in self.moves:
+            if when <= day:
+                place, urn = p, u
+        return place, urn
+
+
+def _t(day: dt.date, rng: random.Random, lo: int = 0, hi: int = 23) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(rng.randint(lo, hi), rng.choice((0, 15, 30, 45))))
+
+
+def _day_between(rng: random.Random, first: dt.date, last: dt.date) -> dt.date:
+    return dt.date.fromordinal(rng.randint(first.toordinal(), last.toordinal()))
+
+
+def _eighteen(c: Child) -> dt.date:
+    if (c.born.month, c.born.day) == (2, 29):
+        return dt.date(c.born.year + 18, 3, 1)
+    return c.born.replace(year=c.born.year + 18)
+
+
+def _fmt(moment: dt.datetime | dt.date | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, dt.datetime):
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return moment.isoformat()
+
+
+def _903(day: dt.date | None) -> str:
+    return "" if day is None else day.strftime("%d/%m/%Y")
+
+
+class History:
+    def __init__(self, seed: int = 2010, scale: float = 1.0) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+        self.scale = scale
+        self.children = population(self.rng, max(2000, int(9000 * scale)))
+        self.care: dict[int, list[Care]] = defaultdict(list)
+        self.allocations: list[Row] = []
+        self.episodes: list[Row] = []  # police rows, with the export year in "_year"
+        self.la_children: set[int] = set()  # children the council holds any record of
+        self.cohort: dict[str, list[Child]] = {}
+        self.serial = 0
+
+    # -- 1. the FY 2010/11 cohort ------------------------------------------------------------
+
+    def _n(self, figure: int) -> int:
+        return round(figure * self.scale)
+
+    def choose_cohort(self) -> None:
+        mid = dt.date(2010, 10, 1)
+        eligible = [c for c in self.children if 10 <= c.age_on(mid) <= 16]
+        self.rng.shuffle(eligible)
+        want = {k: self._n(v) for k, v in MISSING_CHILDREN_2010.items()}
+        sizes = {
+            "looked_after": want["looked_after"],
+            "allocated": want["open_allocation"] - want["looked_after"],
+            "known": want["known_to_department"] - want["open_allocation"],
+            "unknown": want["total"] - want["known_to_department"],
+        }
+        start = 0
+        for name, size in sizes.items():
+            self.cohort[name] = eligible[start : start + size]
+            start += size
+        first, last = FY_2010
+        for c in self.cohort["looked_after"]:
+            begun = _day_between(self.rng, dt.date(2008, 6, 1), dt.date(2009, 12, 31))
+            place, urn = self._placement(c, begun, hot=True)
+            ends = _day_between(self.rng, dt.date(2011, 6, 1), dt.date(2014, 12, 31))
+            self.care[c.n].append(Care(c, begun, min(ends, _eighteen(c)), place, urn))
+        for c in self.cohort["looked_after"] + self.cohort["allocated"]:
+            opened = _day_between(self.rng, dt.date(2008, 1, 1), dt.date(2010, 2, 1))
+            self._allocate(c, opened, _day_between(self.rng, dt.date(2011, 6, 1), LAST))
+        for c in self.cohort["known"]:
+            opened = _day_between(self.rng, dt.date(2007, 1, 1), dt.date(2008, 12, 31))
+            self._allocate(
+                c, opened, _day_between(self.rng, dt.date(2009, 1, 10), dt.date(2010, 3, 1))
+            )
+        for group in self.cohort.values():
+            for c in group:
+                for _ in range(self._episodes_of_one()):
+                    day = _day_between(
+                        self.rng, first + dt.timedelta(days=1), last - dt.timedelta(days=1)
+                    )
+                    self._episode(c, day)
+
+    # -- 2. care --------------------------------------------------------------------------------
+
+    def _placement(self, c: Child, day: dt.date, *, hot: bool = False) -> tuple[str, str | None]:
+        r = self.rng.random()
+        age = c.age_on(day)
+        if (hot and r < 0.5) or (age >= 11 and r < 0.22):
+            home = self.rng.choice(HOT) if self.rng.random() < 0.6 else self.rng.choice(HOMES)
+            return "K2", home
+        if age >= 16 and r < 0.45:
+            return "H5", None
+        return self.rng.choice(("U1", "U3", "U4", "U5", "U6")), None
+
+    def build_care(self) -> None:
+        """Care periods from 2004 (so the city starts 2010 with its looked-after children)."""
+        barred = {c.n for name in ("allocated", "known", "unknown") for c in self.cohort[name]}
+        barred |= {c.n for c in self.cohort["looked_after"]}
+        pool = [c for c in self.children if c.n not in barred]
+        starts_a_year = 300 * self.scale
+        day = dt.date(2004, 1, 1)
+        while day <= LAST:
+            day += dt.timedelta(days=max(1, round(self.rng.expovariate(starts_a_year / 365))))
+            c = self.rng.choice(pool)
+            age = c.age_on(day)
+            if not 0 <= age <= 16 or self._in_care(c, day):
+                continue
+            length = dt.timedelta(days=int(self.rng.expovariate(1 / 700)) + 30)
+            end: dt.date | None = min(day + length, _eighteen(c))
+            if end is not None and end > LAST:
+                end = None
+            uasc = day.year >= 2012 and age >= 14 and self.rng.random() < 0.08
+            place, urn = self._placement(c, day)
+            care = Care(c, day, end, place, urn, uasc)
+            stop = end or LAST
+            if (stop - day).days > 200 and self.rng.random() < 0.35:
+                move = day + dt.timedelta(days=self.rng.randint(60, (stop - day).days - 30))
+                care.moves.append((move, *self._placement(c, move)))
+            self.care[c.n].append(care)
+            opened = day - dt.timedelta(days=self.rng.randint(0, 60))
+            self._allocate(c, opened, None if end is None else end + dt.timedelta(days=60))
+
+    def _in_care(self, c: Child, day: dt.date) -> Care | None:
+        for care in self.care.get(c.n, ()):
+            if care.covers(day) or (care.start >= day):
+                return care
+        return None
+
+    def looked_after(self, c: Child, day: dt.date) -> Care | None:
+        return next((care for care in self.care.get(c.n, ()) if care.covers(day)), None)
+
+    def _allocate(self, c: Child, opened: dt.date, closed: dt.date | None) -> None:
+        if closed is not None and closed > LAST:
+            closed = None
+        self.la_children.add(c.n)
+        self.allocations.append(
+            {
+                "allocation_ref": f"AL-{len(self.allocations) + 1:06d}",
+                "child_id": c.child_id,
+                "nhs_number": c.nhs,
+                "worker_role": "social worker",
+                "opened_at": _fmt(opened),
+                "closed_at": _fmt(closed),
+            }
+        )
+
+    # -- 3. episodes ----------------------------------------------------------------------------
+
+    def _episodes_of_one(self) -> int:
+        r = self.rng.random()
+        if r < 0.62:
+            return 1
+        if r < 0.85:
+            return self.rng.randint(2, 3)
+        if r < 0.97:
+            return self.rng.randint(4, 9)
+        return self.rng.randint(10, 30)
+
+    def build_episodes(self) -> None:
+        """About 1,100 children a year outside the FY 2010/11 period (which is the cohort's)."""
+        cohort = {c.n for group in self.cohort.values() for c in group}
+        first, last = FY_2010
+        for year in range(FIRST.year, LAST.year + 1):
+            windows = [(dt.date(year, 1, 1), dt.date(year, 12, 31))]
+            if year == 2010:
+                windows = [(dt.date(2010, 1, 1), first - dt.timedelta(days=2))]
+            elif year == 2011:
+                windows = [(last + dt.timedelta(days=2), dt.date(2011, 12, 31))]
+            share = sum((b - a).days for a, b in windows) / 365
+            mid = dt.date(year, 7, 1)
+            eligible = [c for c in self.children if 10 <= c.age_on(mid) <= 17]
+            # The cohort's unknown children stay unknown: they may go missing again, but the
+            # council's records of them (return interviews) begin after the period anyway.
+            chosen = self.rng.sample(eligible, min(len(eligible), round(1100 * self.scale * share)))
+            for c in chosen:
+                for _ in range(self._episodes_of_one()):
+                    a, b = self.rng.choice(windows)
+                    day = _day_between(self.rng, a, b)
+                    if c.age_on(day) <= 17 and not (c.n in cohort and first <= day <= last):
+                        self._episode(c, day)
+
+    def _episode(self, c: Child, day: dt.date) -> None:
+        rng = self.rng
+        self.serial += 1
+        seen = _t(day, rng, 12 if day in (FY_2010[0],) else 0)
+        reported = seen + dt.timedelta(minutes=rng.randint(30, 600))
+        care = self.looked_after(c, day)
+        placement = care.placement_at(day) if care else None
+        if placement:
+            missing_from, ref = "PLACEMENT", placement[1] or ""
+        else:
+            missing_from, ref = rng.choices(("HOME", "OTHER", "SCHOOL"), (85, 12, 3))[0], ""
+        risk = rng.choices(("NO_APPARENT_RISK", "LOW", "MEDIUM", "HIGH"), (3, 47, 42, 8))[0]
+        absent = (
+            day < dt.date(2017, 4, 1)
+            and risk in ("NO_APPARENT_RISK", "LOW")
+            and rng.random() < 0.55
+        )
+        found = reported + dt.timedelta(minutes=int(rng.lognormvariate(6.4, 0.9)))
+        self.episodes.append(
+            {
+                "incident_ref": f"MP-{day.year}-{self.serial:06d}",
+                "person_id": c.person_id,
+                "nhs_number": c.nhs if c.police_has_nhs else "",
+                "date_of_birth": c.born.strftime("%d/%m/%Y"),
+                "sex": c.sex,
+                "reported_at": _fmt(reported),
+                "last_seen_at": _fmt(seen),
+                "missing_from": missing_from,
+                "placement_ref": ref,
+                "missing_from_postcode": c.district,
+                "risk": risk,
+                "risk_graded_at": "",
+                "classification": "ABSENT" if absent else "MISSING",
+                "found_at": _fmt(found),
+                "found_by": rng.choices(
+                    ("POLICE", "CARER", "SELF_RETURNED", "OTHER"), (30, 25, 40, 5)
+                )[0],
+                "found_location": "PLACEMENT"
+                if placement and rng.random() < 0.6
+                else rng.choice(("HOME", "OTHER")),
+                "found_postcode": rng.choice(DISTRICTS),
+                "_child": c,
+                "_day": day,
+                "_found": found,
+                "_looked_after": care is not None,
+            }
+        )
+
+
+def build(seed: int = 2010, scale: float = 1.0) -> History:
+    history = History(seed, scale)
+    history.choose_cohort()
+    history.build_care()
+    history.build_episodes()
+    return history
+
+
+CSE = (CSE_CASES, CSE_ONLINE, CSE_CASES_OTHER, CSE_ONLINE_OTHER)

@@ -1,0 +1,155 @@
+"""``hub demo``: the whole product on a synthetic city, the real path from files to figures.
+
+Generates the city's agency exports, starts ``hub serve`` (its own nats-server, SQLite in the
+demo folder), imports every export through the adapters, waits until the hub has taken every
+message, brings the projection up to date, then prints what was stored and rejected, the
+month's forum headline and the seeds' published figures beside the hub's, and writes the HTML
+forum pack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+import projections
+from hub import bootstrap
+from hub.config import Settings
+from hub.errors import ConfigurationError
+from hub.service import queries
+
+FORUM_MONTH = "2021-12"
+
+
+def run(settings: Settings, *, scale: float, seed: int) -> int:
+    from tqdm import tqdm
+
+    from agencies import import_file
+    from agencies.city import PUBLISHED, generate
+
+    started = time.perf_counter()
+    folder = settings.data_dir
+    if (folder / "hub.sqlite").exists() or settings.ledger_file.exists():
+        raise ConfigurationError(
+            f"{folder} already holds a hub: the demo starts from nothing (remove it, or set"
+            " HUB_DATA_DIR to a new folder)"
+        )
+    exports = generate(folder / "exports", seed=seed, scale=scale)
+    print(f"generated {len(exports)} exports in {folder / 'exports'}"
+          f" ({time.perf_counter() - started:.1f} s)")  # fmt: skip
+    server = _serve(settings)
+    sent = Counter[str]()
+    refusals: list[str] = []
+    try:
+        url = bootstrap.client_nats_url(settings)
+        with tqdm(exports, unit="file", desc="importing", file=sys.stdout) as bar:
+            for export in bar:
+                bar.set_postfix_str(f"{export.agency} {export.path.name}")
+                report = asyncio.run(
+                    import_file(url, settings.ledger_file, export.agency, export.kind,
+                                export.path)
+                )  # fmt: skip
+                sent["events"] += report.counts.events
+                sent["refused"] += report.counts.refused
+                refusals += [f"{r}" for r in report.refusals]
+        print(f"imported: {sent['events']:,} events sent, {sent['refused']} rows refused")
+        for refusal in refusals[:5]:
+            print(f"  refused {refusal}")
+        asyncio.run(_drained(url, settings))
+    finally:
+        _stop(server)
+    app = bootstrap.build_application(settings)
+    store = bootstrap.build_projection(settings)
+    projections.catch_up(app, store)
+    status = queries.status(app)
+    rejects = Counter(r["reason"].split(":")[0] for r in queries.rejects(app))
+    print(f"\nstored {status['stored']:,} facts; rejected {status['rejected']}"
+          + "".join(f"\n  {n} × {reason}" for reason, n in rejects.most_common(5)))  # fmt: skip
+    _compare(store, PUBLISHED)
+    pack = projections.forum(
+        store, projections.parse_period(FORUM_MONTH), key=queries.forum_key(app)
+    )
+    listed = pack["repeat_missing"]
+    print(
+        f"\nforum, {FORUM_MONTH}: {pack['episodes_in_month']} episodes, {pack['children_in_month']}"
+        f" children; {len(listed)} on the repeat list"
+        f" ({sum(r['status'] == 'new' for r in listed)} new)"
+    )
+    year = projections.trends(store, *projections.year_ending(FORUM_MONTH))
+    page = folder / f"forum-{FORUM_MONTH}.html"
+    page.write_text(projections.render_forum(pack, "html", trends=year), encoding="utf-8")
+    print(f"wrote the forum pack: {page}")
+    print(f"demo took {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _compare(store: Any, published: dict[str, Any]) -> None:
+    print("\nthe seeds' published figures, and the hub's:")
+    period, figures = published["missing-children"]
+    answer = projections.answer(
+        store, "missing-children", projections.parse_period(period), suppress=False
+    )
+    for name, value in figures.items():
+        got = answer["figures"][name]["value"]
+        print(f"  children missing {period} {name:20} published {value:5}  hub {got:5}"
+              f"  {'same' if got == value else 'DIFFERENT'}")  # fmt: skip
+    for year, figures in published["cse-cases"].items():
+        answer = projections.answer(
+            store, "cse-cases", projections.parse_period(year), suppress=False
+        )
+        got = answer["figures"]["total"]["value"]
+        value = figures["total"]
+        online = published["cse-online"].get(year, {}).get("online_element")
+        got_online = answer["figures"]["online_element"]["value"]
+        line = f"  CSE cases {year}  published {value:4}  hub {got:4}"
+        if online is not None:
+            line += f";  online published {online:4}  hub {got_online:4}"
+        same = got == value and (online is None or got_online == online)
+        print(line + f"  {'same' if same else 'DIFFERENT'}")
+
+
+def _serve(settings: Settings) -> subprocess.Popen[bytes]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log = (settings.data_dir / "serve.log").open("wb")
+    env = {**os.environ, "HUB_DATA_DIR": str(settings.data_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hub.entrypoints.cli", "serve"], stdout=log, stderr=log, env=env
+    )
+    deadline = time.monotonic() + 60
+    while not settings.nats_url_file.exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise ConfigurationError(
+                f"hub serve did not start: see {settings.data_dir / 'serve.log'}"
+            )
+        time.sleep(0.2)
+    return server
+
+
+async def _drained(url: str, settings: Settings) -> None:
+    """Until the hub's consumer has taken and acknowledged every message."""
+    import nats
+
+    client = await nats.connect(url)
+    try:
+        js = client.jetstream()
+        while True:
+            info = await js.consumer_info(settings.stream, settings.durable)
+            if info.num_pending == 0 and info.num_ack_pending == 0:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await client.close()
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
