@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from foi import EPISODE_EVENTS, City, facts, project
@@ -43,11 +44,11 @@ def build(settings: Settings, children: int, per_year: int, years: int) -> None:
     print(f"store      {written:,} facts in {time.perf_counter() - started:.1f} s")
 
 
-def _median_ms(run: object, times: int = 5) -> float:
+def _median_ms(run: Callable[[], object], times: int = 5) -> float:
     runs = []
     for _ in range(times):
         t = time.perf_counter()
-        run()  # type: ignore[operator]
+        run()
         runs.append((time.perf_counter() - t) * 1000)
     return statistics.median(runs)
 

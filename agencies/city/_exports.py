@@ -17,19 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agencies.city._history import (
-    CSE,
-    EXPORTED,
-    HOMES,
-    History,
-    Row,
-    _903,
-    _day_between,
-    _eighteen,
-    _fmt,
-    _t,
-)
+from agencies.city._dates import at_time, day_between, eighteenth_birthday, ssda903_date, stamp
+from agencies.city._history import EXPORTED, HOMES, History, Row
 from agencies.city._people import Child
+from agencies.city._published import CSE_CASES, CSE_CASES_OTHER, CSE_ONLINE, CSE_ONLINE_OTHER
 
 POLICE_COLUMNS = (
     "incident_ref", "person_id", "nhs_number", "date_of_birth", "sex", "reported_at",
@@ -58,6 +49,7 @@ def write(history: History, out: Path) -> list[Export]:
     exports.append(_csv(out, "local_authority", "return-interviews", _interviews(history, rng)))
     exports.append(_csv(out, "local_authority", "cse-cases", _cse_cases(history, rng)))
     exports.append(_csv(out, "local_authority", "alerts", _alerts(history, rng)))
+    # Last: a link is made for every child some council export above names.
     exports.append(_csv(out, "local_authority", "identity-links", _links(history, rng)))
     return exports
 
@@ -81,7 +73,7 @@ def _ssda903(history: History, folder: Path) -> Export:
     for n, periods in sorted(history.care.items()):
         c = periods[0].child
         history.la_children.add(n)
-        header.append([c.child_id, "1" if c.sex == "M" else "2", _903(c.born), "UN1"])
+        header.append([c.child_id, "1" if c.sex == "M" else "2", ssda903_date(c.born), "UN1"])
         for care in sorted(periods, key=lambda p: p.start):
             stints = [(care.start, care.place, care.urn, "S")]
             stints += [(when, place, urn, "P") for when, place, urn in care.moves]
@@ -89,11 +81,12 @@ def _ssda903(history: History, folder: Path) -> Export:
                 ends = stints[i + 1][0] if i + 1 < len(stints) else care.end
                 rec = "X1" if i + 1 < len(stints) else ("E8" if care.end else "")
                 episodes.append([
-                    c.child_id, _903(start), rne, "C2", place, "PR1" if place == "U1" else "PR4",
-                    f"{c.district} 1", urn or "", _903(ends), rec,
+                    c.child_id, ssda903_date(start), rne, "C2", place,
+                    "PR1" if place == "U1" else "PR4", f"{c.district} 1", urn or "",
+                    ssda903_date(ends), rec,
                 ])  # fmt: skip
             if care.uasc:
-                uasc.append([c.child_id, _903(_eighteen(c))])
+                uasc.append([c.child_id, ssda903_date(eighteenth_birthday(c))])
     _table(folder / "Header.csv", ("CHILD", "SEX", "DOB", "UPN"), header)
     _table(
         folder / "Episodes.csv",
@@ -129,11 +122,11 @@ def _police(history: History, out: Path, rng: random.Random) -> list[Export]:
         row = dict(row)
         if rng.random() < 0.06 and row["risk"] in ("LOW", "MEDIUM"):
             row["risk"] = "HIGH"
-            row["risk_graded_at"] = _fmt(
+            row["risk_graded_at"] = stamp(
                 dt.datetime.fromisoformat(row["reported_at"]) + dt.timedelta(hours=2)
             )
         elif rng.random() < 0.04:
-            row["found_at"] = _fmt(row["_found"] + dt.timedelta(minutes=45))
+            row["found_at"] = stamp(row["_found"] + dt.timedelta(minutes=45))
         again.append(row)
     exports.append(
         _csv(out, "police", "missing-incidents", again, "missing-incidents-2016-again",
@@ -173,9 +166,9 @@ def _interviews(history: History, rng: random.Random) -> list[Row]:
                 "child_id": c.child_id,
                 "nhs_number": c.nhs,
                 "episode_ref": e["incident_ref"],
-                "offered_at": _fmt(offered),
+                "offered_at": stamp(offered),
                 "outcome": outcome,
-                "outcome_at": _fmt(held),
+                "outcome_at": stamp(held),
                 "conducted_by": rng.choice(("OWN", "INDEPENDENT")) if completed else "",
                 **{
                     k: ("Y" if rng.random() < p else "N") if completed else ""
@@ -194,12 +187,11 @@ def _interviews(history: History, rng: random.Random) -> list[Row]:
 def _cse_cases(history: History, rng: random.Random) -> list[Row]:
     """Exactly the seeds' cases per year (and online ones); some go online only on
     reassessment, which still counts as an online element."""
-    cases, online, cases_other, online_other = CSE
     unknown = {c.n for c in history.cohort["unknown"]}
     rows = []
     for year in range(2010, 2022):
-        total = history._n(cases.get(year) or cases_other[year])
-        on = history._n(online.get(year) or online_other[year])
+        total = history.scaled(CSE_CASES.get(year) or CSE_CASES_OTHER[year])
+        on = history.scaled(CSE_ONLINE.get(year) or CSE_ONLINE_OTHER[year])
         mid = dt.date(year, 7, 1)
         pool = [
             c
@@ -208,7 +200,7 @@ def _cse_cases(history: History, rng: random.Random) -> list[Row]:
         ]
         for i, c in enumerate(rng.sample(pool, total)):
             history.la_children.add(c.n)
-            opened = _day_between(rng, dt.date(year, 1, 2), dt.date(year, 12, 30))
+            opened = day_between(rng, dt.date(year, 1, 2), dt.date(year, 12, 30))
             is_online = i < on
             later = is_online and rng.random() < 0.3  # assessed online after opening
             assessed = opened + dt.timedelta(days=rng.randint(10, 60))
@@ -218,11 +210,11 @@ def _cse_cases(history: History, rng: random.Random) -> list[Row]:
                     "case_ref": f"CSE-{year}-{i + 1:04d}",
                     "child_id": c.child_id,
                     "nhs_number": c.nhs,
-                    "opened_at": _fmt(opened),
+                    "opened_at": stamp(opened),
                     "risk_level": rng.choice(("LOW", "MEDIUM", "HIGH")),
                     "online_element": "Y" if is_online else "N",
-                    "assessed_at": _fmt(assessed) if later else "",
-                    "closed_at": _fmt(closes) if closes < EXPORTED.date() else "",
+                    "assessed_at": stamp(assessed) if later else "",
+                    "closed_at": stamp(closes) if closes < EXPORTED.date() else "",
                     "_later": later,
                 }
             )
@@ -240,13 +232,13 @@ def _alerts(history: History, rng: random.Random) -> list[Row]:
             first, last = max(care.start, dt.date(2010, 1, 1)), care.end or dt.date(2021, 12, 31)
             if last <= first:
                 continue  # the stay ended before 2010
-            day = _day_between(rng, first, last - dt.timedelta(days=1))
+            day = day_between(rng, first, last - dt.timedelta(days=1))
             rows.append(
                 {
                     "alert_ref": f"A-{day.year}-{len(rows) + 1:05d}",
                     "child_id": c.child_id,
                     "nhs_number": c.nhs,
-                    "raised_at": _fmt(_t(day, rng, 8, 18)),
+                    "raised_at": stamp(at_time(day, rng, 8, 18)),
                     "setting": "CHILDRENS_HOME",
                     "placement_ref": care.urn,
                     "categories": rng.choice(("CSE", "CSE;SEXUAL_ABUSE", "CCE", "SEXUAL_ABUSE")),
@@ -266,7 +258,7 @@ def _links(history: History, rng: random.Random) -> list[Row]:
                     "child_id": c.child_id,
                     "nhs_number": c.nhs,
                     "other_police_person_id": c.person_id,
-                    "linked_at": _fmt(_day_between(rng, dt.date(2012, 1, 1), dt.date(2021, 12, 1))),
+                    "linked_at": stamp(day_between(rng, dt.date(2012, 1, 1), dt.date(2021, 12, 1))),
                 }
             )
     return rows

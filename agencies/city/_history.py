@@ -21,15 +21,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from agencies.city._dates import at_time, day_between, eighteenth_birthday, stamp
 from agencies.city._people import DISTRICTS, Child, population
-from agencies.city._published import (
-    CSE_CASES,
-    CSE_CASES_OTHER,
-    CSE_ONLINE,
-    CSE_ONLINE_OTHER,
-    FY_2010,
-    MISSING_CHILDREN_2010,
-)
+from agencies.city._published import FY_2010, MISSING_CHILDREN_2010
 
 FIRST, LAST = dt.date(2010, 1, 1), dt.date(2021, 12, 31)
 EXPORTED = dt.datetime(2022, 1, 10, 9, 0)  # every export was taken after the history
@@ -59,32 +53,6 @@ class Care:
         return place, urn
 
 
-def _t(day: dt.date, rng: random.Random, lo: int = 0, hi: int = 23) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(rng.randint(lo, hi), rng.choice((0, 15, 30, 45))))
-
-
-def _day_between(rng: random.Random, first: dt.date, last: dt.date) -> dt.date:
-    return dt.date.fromordinal(rng.randint(first.toordinal(), last.toordinal()))
-
-
-def _eighteen(c: Child) -> dt.date:
-    if (c.born.month, c.born.day) == (2, 29):
-        return dt.date(c.born.year + 18, 3, 1)
-    return c.born.replace(year=c.born.year + 18)
-
-
-def _fmt(moment: dt.datetime | dt.date | None) -> str:
-    if moment is None:
-        return ""
-    if isinstance(moment, dt.datetime):
-        return moment.strftime("%Y-%m-%d %H:%M")
-    return moment.isoformat()
-
-
-def _903(day: dt.date | None) -> str:
-    return "" if day is None else day.strftime("%d/%m/%Y")
-
-
 class History:
     def __init__(self, seed: int = 2010, scale: float = 1.0) -> None:
         self.rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
@@ -99,14 +67,14 @@ class History:
 
     # -- 1. the FY 2010/11 cohort ------------------------------------------------------------
 
-    def _n(self, figure: int) -> int:
+    def scaled(self, figure: int) -> int:
         return round(figure * self.scale)
 
     def choose_cohort(self) -> None:
         mid = dt.date(2010, 10, 1)
         eligible = [c for c in self.children if 10 <= c.age_on(mid) <= 16]
         self.rng.shuffle(eligible)
-        want = {k: self._n(v) for k, v in MISSING_CHILDREN_2010.items()}
+        want = {k: self.scaled(v) for k, v in MISSING_CHILDREN_2010.items()}
         sizes = {
             "looked_after": want["looked_after"],
             "allocated": want["open_allocation"] - want["looked_after"],
@@ -119,22 +87,22 @@ class History:
             start += size
         first, last = FY_2010
         for c in self.cohort["looked_after"]:
-            begun = _day_between(self.rng, dt.date(2008, 6, 1), dt.date(2009, 12, 31))
+            begun = day_between(self.rng, dt.date(2008, 6, 1), dt.date(2009, 12, 31))
             place, urn = self._placement(c, begun, hot=True)
-            ends = _day_between(self.rng, dt.date(2011, 6, 1), dt.date(2014, 12, 31))
-            self.care[c.n].append(Care(c, begun, min(ends, _eighteen(c)), place, urn))
+            ends = day_between(self.rng, dt.date(2011, 6, 1), dt.date(2014, 12, 31))
+            self.care[c.n].append(Care(c, begun, min(ends, eighteenth_birthday(c)), place, urn))
         for c in self.cohort["looked_after"] + self.cohort["allocated"]:
-            opened = _day_between(self.rng, dt.date(2008, 1, 1), dt.date(2010, 2, 1))
-            self._allocate(c, opened, _day_between(self.rng, dt.date(2011, 6, 1), LAST))
+            opened = day_between(self.rng, dt.date(2008, 1, 1), dt.date(2010, 2, 1))
+            self._allocate(c, opened, day_between(self.rng, dt.date(2011, 6, 1), LAST))
         for c in self.cohort["known"]:
-            opened = _day_between(self.rng, dt.date(2007, 1, 1), dt.date(2008, 12, 31))
+            opened = day_between(self.rng, dt.date(2007, 1, 1), dt.date(2008, 12, 31))
             self._allocate(
-                c, opened, _day_between(self.rng, dt.date(2009, 1, 10), dt.date(2010, 3, 1))
+                c, opened, day_between(self.rng, dt.date(2009, 1, 10), dt.date(2010, 3, 1))
             )
         for group in self.cohort.values():
             for c in group:
                 for _ in range(self._episodes_of_one()):
-                    day = _day_between(
+                    day = day_between(
                         self.rng, first + dt.timedelta(days=1), last - dt.timedelta(days=1)
                     )
                     self._episode(c, day)
@@ -165,7 +133,7 @@ class History:
             if not 0 <= age <= 16 or self._in_care(c, day):
                 continue
             length = dt.timedelta(days=int(self.rng.expovariate(1 / 700)) + 30)
-            end: dt.date | None = min(day + length, _eighteen(c))
+            end: dt.date | None = min(day + length, eighteenth_birthday(c))
             if end is not None and end > LAST:
                 end = None
             uasc = day.year >= 2012 and age >= 14 and self.rng.random() < 0.08
@@ -198,8 +166,8 @@ class History:
                 "child_id": c.child_id,
                 "nhs_number": c.nhs,
                 "worker_role": "social worker",
-                "opened_at": _fmt(opened),
-                "closed_at": _fmt(closed),
+                "opened_at": stamp(opened),
+                "closed_at": stamp(closed),
             }
         )
 
@@ -234,14 +202,14 @@ class History:
             for c in chosen:
                 for _ in range(self._episodes_of_one()):
                     a, b = self.rng.choice(windows)
-                    day = _day_between(self.rng, a, b)
+                    day = day_between(self.rng, a, b)
                     if c.age_on(day) <= 17 and not (c.n in cohort and first <= day <= last):
                         self._episode(c, day)
 
     def _episode(self, c: Child, day: dt.date) -> None:
         rng = self.rng
         self.serial += 1
-        seen = _t(day, rng, 12 if day in (FY_2010[0],) else 0)
+        seen = at_time(day, rng)
         reported = seen + dt.timedelta(minutes=rng.randint(30, 600))
         care = self.looked_after(c, day)
         placement = care.placement_at(day) if care else None
@@ -263,15 +231,15 @@ class History:
                 "nhs_number": c.nhs if c.police_has_nhs else "",
                 "date_of_birth": c.born.strftime("%d/%m/%Y"),
                 "sex": c.sex,
-                "reported_at": _fmt(reported),
-                "last_seen_at": _fmt(seen),
+                "reported_at": stamp(reported),
+                "last_seen_at": stamp(seen),
                 "missing_from": missing_from,
                 "placement_ref": ref,
                 "missing_from_postcode": c.district,
                 "risk": risk,
                 "risk_graded_at": "",
                 "classification": "ABSENT" if absent else "MISSING",
-                "found_at": _fmt(found),
+                "found_at": stamp(found),
                 "found_by": rng.choices(
                     ("POLICE", "CARER", "SELF_RETURNED", "OTHER"), (30, 25, 40, 5)
                 )[0],
@@ -293,6 +261,3 @@ def build(seed: int = 2010, scale: float = 1.0) -> History:
     history.build_care()
     history.build_episodes()
     return history
-
-
-CSE = (CSE_CASES, CSE_ONLINE, CSE_CASES_OTHER, CSE_ONLINE_OTHER)

@@ -21,7 +21,7 @@ def test_the_demo_finds_every_published_figure(hub_command: HubCommand) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    figures = [line for line in out.splitlines() if line.startswith("  ") and " hub " in line]
+    figures = [line for line in out.splitlines() if line.startswith("  ") and " published " in line]
     assert len(figures) == 9 and all(line.endswith("same") for line in figures), out
     assert "3 rows refused" in out and "rejected" in out
     assert re.search(r"forum, 2021-12: \d+ episodes", out)
