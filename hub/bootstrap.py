@@ -32,7 +32,11 @@ def build_projection(settings: Settings) -> ProjectionStore:
 
 
 def build_ingest(settings: Settings) -> IngestService:
-    return IngestService(build_application(settings), settings.stream)
+    return IngestService(
+        build_application(settings),
+        settings.stream,
+        target_deliveries=settings.target_retries + 1,
+    )
 
 
 @contextmanager

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     ack_wait: float = Field(default=10.0, gt=0)
     duplicate_window: float = Field(default=120.0, gt=0)
     retry_delay: float = Field(default=2.0, gt=0)
+    target_retries: int = Field(
+        default=12,
+        ge=0,
+        description="times a correction whose target is not held is retried, ack_wait apart",
+    )
     lock_timeout: int = Field(default=30, ge=1, description="seconds to wait for a locked store")
     writer: Literal["process", "thread"] = "process"
     log_level: str = "INFO"

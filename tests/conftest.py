@@ -59,6 +59,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
         "ack_wait": 2.0,
         "batch_timeout": 0.05,
         "retry_delay": 0.2,
+        "target_retries": 1,
         "writer": "thread",
     }
     if request.param == "sqlite":
@@ -74,5 +75,6 @@ def sqlite_settings(tmp_path: Path) -> Settings:
         ack_wait=2.0,
         batch_timeout=0.05,
         retry_delay=0.2,
+        target_retries=1,
         writer="thread",
     )

@@ -1,9 +1,10 @@
 """The intake decides, message by message, what a batch adds to the record.
 
 Each message is one of: a new fact (recorded, its child resolved), a duplicate of a fact already
-held (stored once, acknowledged), a reject (kept with a reason, never a fact), or one of the
-hub's own reject notices, which share the stream and are passed over. Messages are
-decided in stream order, so a correction may follow its target in the same batch.
+held (stored once, acknowledged), a reject (kept with a reason, never a fact), a correction
+deferred because its target has not arrived yet (redelivered later), or one of the hub's own
+reject notices, which share the stream and are passed over. Messages are decided in stream
+order, so a correction may follow its target in the same batch.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Inbound:
     subject: str
     data: bytes
     stream_seq: int
+    delivered: int = 1
 
 
 class FactLookup(Protocol):
@@ -55,19 +57,34 @@ class Decisions:
     identifiers: dict[UUID, UUID] = field(default_factory=dict)
     duplicates: int = 0
     passed_over: int = 0
+    deferred: list[int] = field(default_factory=list)
 
 
 class _Refused(Exception):
     """A message failed a check that needs the hub's records (not only the contract)."""
 
 
+class _Early(Exception):
+    """A correction came before its target, which may still be on its way."""
+
+
 class Intake:
     """Decides what a batch of messages adds to the record. Holds no I/O of its own."""
 
-    def __init__(self, registry: IdentityRegistry, facts: FactLookup, stream: str) -> None:
+    def __init__(
+        self,
+        registry: IdentityRegistry,
+        facts: FactLookup,
+        stream: str,
+        target_deliveries: int = 1,
+    ) -> None:
         self.registry = registry
         self.facts = facts
         self.stream = stream
+        # A correction can overtake its target: JetStream redelivers a message whose fetch the
+        # client dropped only after ack_wait. So a missing target is waited for this many
+        # deliveries before the correction is refused.
+        self.target_deliveries = target_deliveries
 
     def decide(self, batch: Sequence[Inbound], now: dt.datetime) -> Decisions:
         decisions = Decisions()
@@ -92,6 +109,9 @@ class Intake:
                 decisions.rejections.append(
                     self._reject(message, str(refusal), now, str(event.event_id))
                 )
+                continue
+            except _Early:
+                decisions.deferred.append(message.stream_seq)
                 continue
             if fact is None:
                 decisions.duplicates += 1
@@ -147,7 +167,7 @@ class Intake:
                 )
             return None
         if event.event_type in CORRECTIONS:
-            self._check_target(event, in_batch)
+            self._check_target(event, in_batch, message.delivered)
         child_id, joined, other_id, other_joined = self._resolve_children(event)
         return FactRecorded(
             originator_id=id,
@@ -164,13 +184,17 @@ class Intake:
             other_joined_child_ids=other_joined,
         )
 
-    def _check_target(self, event: Envelope, in_batch: dict[UUID, FactRecorded]) -> None:
+    def _check_target(
+        self, event: Envelope, in_batch: dict[UUID, FactRecorded], delivered: int
+    ) -> None:
         target_id = fact_id(event.payload.target_event_id)
         target = in_batch.get(target_id) or self.facts.get(target_id)
         if target is None:
+            if delivered < self.target_deliveries:
+                raise _Early
             raise _Refused(
-                "payload.target_event_id is not a record the hub holds; "
-                "publish the original event first"
+                "payload.target_event_id is not a record the hub holds (waited for it over "
+                f"{delivered} deliveries); publish the original event, then this again"
             )
         if target.agency != event.source.agency:
             raise _Refused("payload.target_event_id is another agency's record")

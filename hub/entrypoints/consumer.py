@@ -101,7 +101,8 @@ def _document_contract(broker: NatsBroker) -> None:
 
 def _settler(broker: NatsBroker, settings: Settings) -> Any:
     async def settle(messages: list[Msg], batch: list[Inbound], outcome: Outcome) -> None:
-        """Tell agencies what was refused, then terminate each reject and ack each fact."""
+        """Tell agencies what was refused, then terminate each reject, redeliver each early
+        correction later, and ack each fact and duplicate."""
         for rejection in outcome.rejections:
             log.info(
                 "rejected stream message %d on %s: %s",
@@ -112,8 +113,23 @@ def _settler(broker: NatsBroker, settings: Settings) -> Any:
         # Concurrently: a batch of many rejects must not outlast the messages' ack_wait.
         await asyncio.gather(*(_notify(broker, settings, r) for r in outcome.rejections))
         rejected = {rejection.stream_seq for rejection in outcome.rejections}
+        deferred = set(outcome.deferred)
         for message, inbound in zip(messages, batch, strict=True):
-            await (message.term() if inbound.stream_seq in rejected else message.ack())
+            if inbound.stream_seq in deferred:
+                log.info(
+                    "stream message %d on %s corrects a record not held yet; "
+                    "retrying in %.0fs (delivery %d of %d)",
+                    inbound.stream_seq,
+                    inbound.subject,
+                    settings.ack_wait,
+                    inbound.delivered,
+                    settings.target_retries + 1,
+                )
+                await message.nak(delay=settings.ack_wait)
+            elif inbound.stream_seq in rejected:
+                await message.term()
+            else:
+                await message.ack()
 
     return settle
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from nats.aio.msg import Msg
 
-from hub.adapters.jetstream import stream_sequence
+from hub.adapters.jetstream import delivery
 from hub.domain.intake import Inbound
 from hub.errors import StoreUnavailable
 from hub.service.ingest import Outcome
@@ -44,7 +44,7 @@ class OrderedWriter:
             return  # not acknowledged: the server redelivers it to the next run
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="hub-writer")
-        batch = [Inbound(m.subject, m.data, stream_sequence(m.reply)) for m in messages]
+        batch = [Inbound(m.subject, m.data, *delivery(m.reply)) for m in messages]
         await self._queue.put((messages, batch))
 
     async def close(self) -> None:

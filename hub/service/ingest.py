@@ -36,12 +36,17 @@ from hub.service.application import HubApplication
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one batch did. ``position`` is the highest global position it wrote, or 0."""
+    """What one batch did. ``position`` is the highest global position it wrote, or 0.
+
+    ``deferred`` holds the stream sequences of corrections to redeliver later (their target
+    has not arrived); they are neither stored nor refused.
+    """
 
     stored: int
     duplicates: int
     rejections: list[MessageRejected] = field(default_factory=list)
     position: int = 0
+    deferred: list[int] = field(default_factory=list)
 
 
 class IngestService:
@@ -52,6 +57,7 @@ class IngestService:
         app: HubApplication,
         stream: str,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        target_deliveries: int = 1,
     ) -> None:
         self.app = app
         self._clock = clock
@@ -61,7 +67,7 @@ class IngestService:
         self.registry = IdentityRegistry(Pseudonyms(self._secret(side_table(app, "keys"))))
         self._registry_stale = True
         self._load_registry()
-        self.intake = Intake(self.registry, self.facts, stream)
+        self.intake = Intake(self.registry, self.facts, stream, target_deliveries)
         self._last_recorded = self._last_recorded_time()
         self._lock = threading.Lock()
 
@@ -96,7 +102,11 @@ class IngestService:
             self.rejections.insert_new(decisions.rejections)
             position = max((r.notification.id for r in recordings), default=0)
             return Outcome(
-                len(decisions.facts), decisions.duplicates, decisions.rejections, position
+                len(decisions.facts),
+                decisions.duplicates,
+                decisions.rejections,
+                position,
+                decisions.deferred,
             )
 
     def _load_registry(self) -> None:

@@ -58,6 +58,22 @@ async def test_events_published_before_the_hub_starts_are_stored(
         await eventually(lambda: store.stored() == 10)
 
 
+async def test_a_correction_that_overtakes_its_target_is_stored_after_it(
+    sqlite_settings: Settings, nats_server: EmbeddedNats
+) -> None:
+    original = example_event("missing.reported")
+    retraction = example_event("record.retracted", target_event_id=original["event_id"])
+    async with running_hub(sqlite_settings, nats_server.url) as store:
+        await publish(nats_server.url, retraction)
+        await asyncio.sleep(0.5)  # deferred, to come again ack_wait (2 s) later
+        assert store.status()["stored"] == 0
+        await publish(nats_server.url, original)
+        await eventually(lambda: store.stored() == 2)
+        status = store.status()
+    assert status["rejected"] == 0
+    assert [f.event_type for f in store.facts()] == ["missing.reported", "record.retracted"]
+
+
 BAD_INPUT = [
     ("safeguarding.v1.police.missing.reported", b"not json", "body is not valid JSON"),
     ("safeguarding.v1.police.missing.reported", b'["a list"]', "body must be one JSON object"),

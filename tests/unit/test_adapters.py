@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from nats.aio.msg import Msg
 
-from hub.adapters.jetstream import stream_sequence
+from hub.adapters.jetstream import delivery
 from hub.adapters.transcoder import OrjsonTranscoder
 from hub.config import Settings
 from hub.errors import ConfigurationError
@@ -55,9 +55,10 @@ def test_orjson_transcoder_writes_uuids_as_strings() -> None:
         "$JS.ACK.hub-domain.ACCHASH.SAFEGUARDING.hub.3.4217.4200.1763719200000000000.12.tok",
     ],
 )
-def test_stream_sequence_agrees_with_nats_py(reply: str) -> None:
-    message = Msg(_client=None, subject="s", reply=reply)  # type: ignore[arg-type]
-    assert stream_sequence(reply) == message.metadata.sequence.stream == 4217
+def test_delivery_agrees_with_nats_py(reply: str) -> None:
+    metadata = Msg(_client=None, subject="s", reply=reply).metadata  # type: ignore[arg-type]
+    assert delivery(reply) == (metadata.sequence.stream, metadata.num_delivered)
+    assert delivery(reply)[0] == 4217
 
 
 def test_sqlite_is_the_default_store_under_the_data_dir(tmp_path: Path) -> None:

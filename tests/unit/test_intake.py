@@ -109,11 +109,39 @@ def test_every_bad_input_is_a_rejection_with_a_reason_and_no_fact() -> None:
         "subject: unknown agency; expected one of police, local_authority, health, education",
         "subject must be safeguarding.v1.<agency>.<event_type>",
         "occurred_at: Input should have timezone info",
-        "payload.target_event_id is not a record the hub holds; publish the original event first",
+        "payload.target_event_id is not a record the hub holds (waited for it over 1 "
+        "deliveries); publish the original event, then this again",
     ]
     assert [r.originator_id for r in decided.rejections] == [
         rejection_id("STREAM", m.stream_seq, m.subject, m.data) for m in batch
     ]
+
+
+def test_a_correction_before_its_target_waits_for_it_then_is_refused() -> None:
+    hub = Hub()
+    hub.intake.target_deliveries = 3
+    original = example_event("missing.reported")
+    retraction = example_event("record.retracted", target_event_id=original["event_id"])
+    early = hub.message(retraction)
+    for delivered in (1, 2):
+        decided = hub.send(Inbound(early.subject, early.data, early.stream_seq, delivered))
+        assert (decided.facts, decided.rejections) == ([], [])
+        assert decided.deferred == [early.stream_seq]
+    [rejection] = hub.send(Inbound(early.subject, early.data, early.stream_seq, 3)).rejections
+    assert "over 3 deliveries" in rejection.reason
+    assert rejection.event_id == retraction["event_id"]
+
+
+def test_a_deferred_correction_is_stored_once_its_target_has_come() -> None:
+    hub = Hub()
+    hub.intake.target_deliveries = 3
+    original = example_event("missing.reported")
+    early = hub.message(example_event("record.retracted", target_event_id=original["event_id"]))
+    assert hub.send(early).deferred == [early.stream_seq]
+    hub.send(original)
+    again = hub.send(Inbound(early.subject, early.data, early.stream_seq, 2))
+    assert [fact.event_type for fact in again.facts] == ["record.retracted"]
+    assert again.deferred == []
 
 
 def test_the_hubs_own_reject_notices_are_passed_over() -> None:
