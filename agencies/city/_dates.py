@@ -16,6 +16,11 @@ def day_between(rng: random.Random, first: dt.date, last: dt.date) -> dt.date:
     return dt.date.fromordinal(rng.randint(first.toordinal(), last.toordinal()))
 
 
+def school_day(day: dt.date) -> dt.date:
+    """The day itself, or the Monday after a weekend."""
+    return day + dt.timedelta(days=max(0, 7 - day.weekday()) if day.weekday() >= 5 else 0)
+
+
 def eighteenth_birthday(c: Child) -> dt.date:
     if (c.born.month, c.born.day) == (2, 29):
         return dt.date(c.born.year + 18, 3, 1)

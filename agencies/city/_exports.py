@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agencies.city import _education as education
+from agencies.city import _health as health
+from agencies.city._costs import costs
 from agencies.city._dates import at_time, day_between, eighteenth_birthday, ssda903_date, stamp
-from agencies.city._history import EXPORTED, HOMES, History, Row
+from agencies.city._history import EXPORTED, HOMES, LAST, History, Row
 from agencies.city._people import Child
 from agencies.city._published import CSE_CASES, CSE_CASES_OTHER, CSE_ONLINE, CSE_ONLINE_OTHER
 
@@ -49,9 +52,23 @@ def write(history: History, out: Path) -> list[Export]:
     exports.append(_csv(out, "local_authority", "return-interviews", _interviews(history, rng)))
     exports.append(_csv(out, "local_authority", "cse-cases", _cse_cases(history, rng)))
     exports.append(_csv(out, "local_authority", "alerts", _alerts(history, rng)))
+    exports.append(_csv(out, "local_authority", "costs", costs(history, _rng(history, "costs"))))
+    for agency, kind, rows in (
+        ("health", "concerns", health.concerns),
+        ("health", "cse-concerns", health.cse_concerns),
+        ("education", "missing-education", education.missing_education),
+        ("education", "concerns", education.concerns),
+        ("education", "cse-concerns", education.cse_concerns),
+    ):
+        exports.append(_csv(out, agency, kind, rows(history, _rng(history, f"{agency}/{kind}"))))
     # Last: a link is made for every child some council export above names.
     exports.append(_csv(out, "local_authority", "identity-links", _links(history, rng)))
     return exports
+
+
+def _rng(history: History, export: str) -> random.Random:
+    """Each partner export's own draws, so adding one leaves the others' files as they were."""
+    return random.Random(f"{history.seed}/{history.scale}/{export}")  # noqa: S311 - synthetic
 
 
 def _csv(
@@ -69,23 +86,26 @@ def _csv(
 
 def _ssda903(history: History, folder: Path) -> Export:
     folder.mkdir(parents=True, exist_ok=True)
-    header, episodes, uasc = [], [], []
+    header: list[list[str]] = []
+    episodes: list[list[str]] = []
+    uasc: list[list[str]] = []
     for n, periods in sorted(history.care.items()):
         c = periods[0].child
         history.la_children.add(n)
-        header.append([c.child_id, "1" if c.sex == "M" else "2", ssda903_date(c.born), "UN1"])
+        # A UPN once the child is of school age (UN1: under 6, none yet), as the return has it.
+        school_age = c.age_on(max(p.end or LAST for p in periods)) >= 5
+        upn = c.upn if school_age else "UN1"
+        header.append([c.child_id, "1" if c.sex == "M" else "2", ssda903_date(c.born), upn])
         for care in sorted(periods, key=lambda p: p.start):
-            stints = [(care.start, care.place, care.urn, "S")]
-            stints += [(when, place, urn, "P") for when, place, urn in care.moves]
-            for i, (start, place, urn, rne) in enumerate(stints):
-                ends = stints[i + 1][0] if i + 1 < len(stints) else care.end
+            stints = care.stints()
+            for i, (start, ends, place, urn) in enumerate(stints):
                 rec = "X1" if i + 1 < len(stints) else ("E8" if care.end else "")
                 episodes.append([
-                    c.child_id, ssda903_date(start), rne, "C2", place,
+                    c.child_id, ssda903_date(start), "P" if i else "S", "C2", place,
                     "PR1" if place == "U1" else "PR4", f"{c.district} 1", urn or "",
                     ssda903_date(ends), rec,
                 ])  # fmt: skip
-            if care.uasc:
+            if care.uasc and not any(row[0] == c.child_id for row in uasc[-1:]):
                 uasc.append([c.child_id, ssda903_date(eighteenth_birthday(c))])
     _table(folder / "Header.csv", ("CHILD", "SEX", "DOB", "UPN"), header)
     _table(

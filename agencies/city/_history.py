@@ -15,7 +15,9 @@ Built in this order, each step respecting what the calibrated figures need:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ EXPORTED = dt.datetime(2022, 1, 10, 9, 0)  # every export was taken after the hi
 HOMES = tuple(f"SC{400100 + 37 * i}" for i in range(12))  # children's homes' Ofsted URNs
 HOT = HOMES[:3]
 Row = dict[str, Any]
+STAY_DAYS = 700  # mean length of a period of care, before the eighteenth birthday ends it
 
 
 @dataclass
@@ -45,6 +48,14 @@ class Care:
     def covers(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
 
+    def stints(self) -> list[tuple[dt.date, dt.date | None, str, str | None]]:
+        """Each placement of the period: (start, end or None while open, PLACE, URN)."""
+        starts = [(self.start, self.place, self.urn), *self.moves]
+        return [
+            (start, starts[i + 1][0] if i + 1 < len(starts) else self.end, place, urn)
+            for i, (start, place, urn) in enumerate(starts)
+        ]
+
     def placement_at(self, day: dt.date) -> tuple[str, str | None]:
         place, urn = self.place, self.urn
         for when, p, u in self.moves:
@@ -56,19 +67,33 @@ class Care:
 class History:
     def __init__(self, seed: int = 2010, scale: float = 1.0) -> None:
         self.rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+        self.seed = seed
         self.scale = scale
-        self.children = population(self.rng, max(2000, int(9000 * scale)))
+        self.children = population(self.rng, max(3000, int(14_500 * scale)))
         self.care: dict[int, list[Care]] = defaultdict(list)
         self.allocations: list[Row] = []
         self.episodes: list[Row] = []  # police rows, with the export year in "_year"
         self.la_children: set[int] = set()  # children the council holds any record of
         self.cohort: dict[str, list[Child]] = {}
         self.serial = 0
+        self._by_birth: list[Child] = []
+        self._births: list[dt.date] = []
 
     # -- 1. the FY 2010/11 cohort ------------------------------------------------------------
 
     def scaled(self, figure: int) -> int:
         return round(figure * self.scale)
+
+    def aged(self, year: int, youngest: int, oldest: int) -> list[Child]:
+        """The children aged ``youngest`` to ``oldest`` on 1 July ``year``, in order."""
+        if not self._by_birth:
+            self._by_birth = sorted(self.children, key=lambda c: (c.born, c.n))
+            self._births = [c.born for c in self._by_birth]
+        mid = dt.date(year, 7, 1)
+        # Born after 1 July (year - oldest - 1) and on or before 1 July (year - youngest).
+        lo = bisect.bisect_right(self._births, _years_before(mid, oldest + 1))
+        hi = bisect.bisect_right(self._births, _years_before(mid, youngest))
+        return self._by_birth[lo:hi]
 
     def choose_cohort(self) -> None:
         mid = dt.date(2010, 10, 1)
@@ -124,28 +149,37 @@ class History:
         barred = {c.n for name in ("allocated", "known", "unknown") for c in self.cohort[name]}
         barred |= {c.n for c in self.cohort["looked_after"]}
         pool = [c for c in self.children if c.n not in barred]
-        starts_a_year = 300 * self.scale
+        starts_a_day = 300 * self.scale / 365
         day = dt.date(2004, 1, 1)
         while day <= LAST:
-            day += dt.timedelta(days=max(1, round(self.rng.expovariate(starts_a_year / 365))))
+            for _ in range(_poisson(self.rng, starts_a_day)):
+                self._come_into_care(pool, day)
+            day += dt.timedelta(days=1)
+
+    def _come_into_care(self, pool: list[Child], day: dt.date) -> None:
+        for _ in range(20):  # someone of an age to come into care, and not in it already
             c = self.rng.choice(pool)
-            age = c.age_on(day)
-            if not 0 <= age <= 16 or self._in_care(c, day):
-                continue
-            length = dt.timedelta(days=int(self.rng.expovariate(1 / 700)) + 30)
-            end: dt.date | None = min(day + length, eighteenth_birthday(c))
-            if end is not None and end > LAST:
-                end = None
-            uasc = day.year >= 2012 and age >= 14 and self.rng.random() < 0.08
-            place, urn = self._placement(c, day)
-            care = Care(c, day, end, place, urn, uasc)
-            stop = end or LAST
-            if (stop - day).days > 200 and self.rng.random() < 0.35:
-                move = day + dt.timedelta(days=self.rng.randint(60, (stop - day).days - 30))
-                care.moves.append((move, *self._placement(c, move)))
-            self.care[c.n].append(care)
-            opened = day - dt.timedelta(days=self.rng.randint(0, 60))
-            self._allocate(c, opened, None if end is None else end + dt.timedelta(days=60))
+            if 0 <= c.age_on(day) <= 16 and not self._in_care(c, day):
+                break
+        else:
+            return
+        age = c.age_on(day)
+        length = dt.timedelta(days=int(self.rng.expovariate(1 / STAY_DAYS)) + 30)
+        end: dt.date | None = min(day + length, eighteenth_birthday(c))
+        if end is not None and end > LAST:
+            end = None
+        # Unaccompanied asylum-seeking children from 2012, most in 2015-16.
+        uasc_share = 0.5 if day.year in (2015, 2016) else 0.3
+        uasc = day.year >= 2012 and age >= 14 and self.rng.random() < uasc_share
+        place, urn = self._placement(c, day)
+        care = Care(c, day, end, place, urn, uasc)
+        stop = end or LAST
+        if (stop - day).days > 200 and self.rng.random() < 0.35:
+            move = day + dt.timedelta(days=self.rng.randint(60, (stop - day).days - 30))
+            care.moves.append((move, *self._placement(c, move)))
+        self.care[c.n].append(care)
+        opened = day - dt.timedelta(days=self.rng.randint(0, 60))
+        self._allocate(c, opened, None if end is None else end + dt.timedelta(days=60))
 
     def _in_care(self, c: Child, day: dt.date) -> Care | None:
         for care in self.care.get(c.n, ()):
@@ -173,18 +207,22 @@ class History:
 
     # -- 3. episodes ----------------------------------------------------------------------------
 
-    def _episodes_of_one(self) -> int:
+    def _episodes_of_one(self, looked_after: bool = False) -> int:
+        """How often one child goes missing in a year: most once; a long tail, longest for
+        looked-after children (children's homes' repeat missers)."""
+        tail = (0.3, 0.6, 0.85) if looked_after else (0.62, 0.85, 0.97)
         r = self.rng.random()
-        if r < 0.62:
+        if r < tail[0]:
             return 1
-        if r < 0.85:
+        if r < tail[1]:
             return self.rng.randint(2, 3)
-        if r < 0.97:
+        if r < tail[2]:
             return self.rng.randint(4, 9)
         return self.rng.randint(10, 30)
 
     def build_episodes(self) -> None:
-        """About 1,100 children a year outside the FY 2010/11 period (which is the cohort's)."""
+        """About 1,100 children a year outside the FY 2010/11 period (which is the cohort's):
+        some 45% of the looked-after children aged 10-17, and others."""
         cohort = {c.n for group in self.cohort.values() for c in group}
         first, last = FY_2010
         for year in range(FIRST.year, LAST.year + 1):
@@ -195,12 +233,17 @@ class History:
                 windows = [(last + dt.timedelta(days=2), dt.date(2011, 12, 31))]
             share = sum((b - a).days for a, b in windows) / 365
             mid = dt.date(year, 7, 1)
-            eligible = [c for c in self.children if 10 <= c.age_on(mid) <= 17]
+            eligible = self.aged(year, 10, 17)
+            looked = [c for c in eligible if self.looked_after(c, mid)]
+            others = [c for c in eligible if not self.looked_after(c, mid)]
+            in_care = self.rng.sample(looked, round(len(looked) * 0.45 * share))
+            wanted = round(1100 * self.scale * share) - len(in_care)
             # The cohort's unknown children stay unknown: they may go missing again, but the
             # council's records of them (return interviews) begin after the period anyway.
-            chosen = self.rng.sample(eligible, min(len(eligible), round(1100 * self.scale * share)))
+            chosen = in_care + self.rng.sample(others, min(len(others), wanted))
+            looked_after = {c.n for c in in_care}
             for c in chosen:
-                for _ in range(self._episodes_of_one()):
+                for _ in range(self._episodes_of_one(c.n in looked_after)):
                     a, b = self.rng.choice(windows)
                     day = day_between(self.rng, a, b)
                     if c.age_on(day) <= 17 and not (c.n in cohort and first <= day <= last):
@@ -253,6 +296,19 @@ class History:
                 "_looked_after": care is not None,
             }
         )
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method; the means here are small)."""
+    limit, k, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    return day.replace(year=day.year - years)  # 1 July: no leap day to trip on
 
 
 def build(seed: int = 2010, scale: float = 1.0) -> History:

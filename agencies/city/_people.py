@@ -8,9 +8,10 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from contracts.examples import nhs_number
+from contracts.examples import nhs_number, upn
 
 DISTRICTS = ("LE1", "LE2", "LE3", "LE4", "LE5", "LE7", "LE18", "LE19")
+SCHOOLS = tuple(str(120_100 + 13 * i) for i in range(60))  # schools' URNs
 
 
 @dataclass
@@ -30,13 +31,21 @@ class Child:
     def person_id(self) -> str:
         return f"P-{self.n:06d}"
 
+    @property
+    def upn(self) -> str:
+        return upn(self.n)
+
+    @property
+    def school(self) -> str:
+        return SCHOOLS[self.n % len(SCHOOLS)]
+
     def age_on(self, day: dt.date) -> int:
         return day.year - self.born.year - ((day.month, day.day) < (self.born.month, self.born.day))
 
 
 def population(rng: random.Random, size: int) -> list[Child]:
-    """Children who could go missing at some point from 2010 to 2021: born 1993 to 2010."""
-    first, last = dt.date(1993, 1, 1).toordinal(), dt.date(2010, 12, 31).toordinal()
+    """The children some agency records from 2010 to 2021: born 1993 to 2021."""
+    first, last = dt.date(1993, 1, 1).toordinal(), dt.date(2021, 12, 31).toordinal()
     return [
         Child(
             n,

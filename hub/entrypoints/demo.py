@@ -58,20 +58,23 @@ def run(settings: Settings, *, scale: float, seed: int) -> int:
                 sent["events"] += report.counts.events
                 sent["refused"] += report.counts.refused
                 refusals += [f"{r}" for r in report.refusals]
-        print(f"imported: {sent['events']:,} events sent, {sent['refused']} rows refused")
+        print(f"imported: {sent['events']:,} events sent, {sent['refused']} rows refused"
+              f" ({time.perf_counter() - started:.0f} s)")  # fmt: skip
         for refusal in refusals[:5]:
             print(f"  refused {refusal}")
         asyncio.run(_drained(url, settings))
+        print(f"the hub has stored all it was sent ({time.perf_counter() - started:.0f} s)")
     finally:
         _stop(server)
     app = bootstrap.build_application(settings)
     store = bootstrap.build_projection(settings)
     projections.catch_up(app, store)
+    print(f"projections caught up ({time.perf_counter() - started:.0f} s)")
     status = queries.status(app)
     rejects = Counter(r["reason"].split(":")[0] for r in queries.rejects(app))
     print(f"\nstored {status['stored']:,} facts; rejected {status['rejected']}"
           + "".join(f"\n  {n} × {reason}" for reason, n in rejects.most_common(5)))  # fmt: skip
-    _compare(store, PUBLISHED)
+    _compare(store, PUBLISHED, scale)
     pack = projections.forum(
         store, projections.parse_period(FORUM_MONTH), key=queries.forum_key(app)
     )
@@ -89,13 +92,19 @@ def run(settings: Settings, *, scale: float, seed: int) -> int:
     return 0
 
 
-def _compare(store: Any, published: dict[str, Any]) -> None:
-    print("\nthe seeds' published figures, and the hub's:")
+def _compare(store: Any, published: dict[str, Any], scale: float) -> None:
+    """Each published figure beside the hub's; at another scale, the figure the generator
+    scaled (rounded as it rounds)."""
+    if scale == 1:
+        print("\nthe seeds' published figures, and the hub's:")
+    else:
+        print(f"\nthe seeds' published figures × {scale:g} (as generated), and the hub's:")
     period, figures = published["missing-children"]
     answer = projections.answer(
         store, "missing-children", projections.parse_period(period), suppress=False
     )
-    for name, value in figures.items():
+    for name, figure in figures.items():
+        value = round(figure * scale)
         got = answer["figures"][name]["value"]
         print(f"  children missing {period} {name:20} published {value:5}  hub {got:5}"
               f"  {'same' if got == value else 'DIFFERENT'}")  # fmt: skip
@@ -104,8 +113,9 @@ def _compare(store: Any, published: dict[str, Any]) -> None:
             store, "cse-cases", projections.parse_period(year), suppress=False
         )
         got = answer["figures"]["total"]["value"]
-        value = figures["total"]
+        value = round(figures["total"] * scale)
         online = published["cse-online"].get(year, {}).get("online_element")
+        online = None if online is None else round(online * scale)
         got_online = answer["figures"]["online_element"]["value"]
         line = f"  CSE cases {year}  published {value:4}  hub {got:4}"
         if online is not None:

@@ -13,6 +13,7 @@ import pytest
 from agencies.city import generate
 from agencies.city._history import build
 from agencies.city._published import CSE_CASES, CSE_ONLINE, FY_2010, MISSING_CHILDREN_2010
+from contracts._checks import upn_check_letter
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -94,3 +95,86 @@ def test_police_rows_are_in_order_and_consistent(city: Path) -> None:
         if r["classification"] == "ABSENT"
     )
     assert absent[False] > 1000 and absent[True] == 0  # all "missing" from 2017/18
+
+
+def test_volumes_are_a_leicester_like_citys() -> None:
+    history = build()
+    for year in range(2012, 2022):
+        census = dt.date(year, 3, 31)
+        looked_after = sum(p.covers(census) for ps in history.care.values() for p in ps)
+        assert 500 <= looked_after <= 700, (year, looked_after)
+        episodes = [e for e in history.episodes if e["_day"].year == year]
+        children = {e["_child"].n for e in episodes}
+        assert 1000 <= len(children) <= 1200, (year, len(children))
+        # Looked-after children go missing far more often than others: the long tail.
+        share = sum(e["_looked_after"] for e in episodes) / len(episodes)
+        assert 0.12 <= share <= 0.4, (year, share)
+    starts = Counter(p.start.year for ps in history.care.values() for p in ps)
+    assert all(250 <= starts[year] <= 360 for year in range(2010, 2022)), starts
+    uasc = Counter(p.start.year for ps in history.care.values() for p in ps if p.uasc)
+    assert sum(uasc.values()) > 80 and uasc[2010] == 0 and uasc[2016] > uasc[2013]
+
+
+def test_health_and_education_rows_are_consistent(city: Path) -> None:
+    incidents = {
+        r["incident_ref"]: r
+        for p in (city / "police").glob("missing-incidents-20??.csv")
+        for r in _rows(p)
+    }
+    health = _rows(city / "health" / "concerns.csv")
+    cited = [r for r in health if r["incident_ref"]]
+    assert len(cited) > 1000 and all(r["setting"] == "ED" for r in cited)
+    for row in cited:  # an attendance after the child was found, about the same child
+        incident = incidents[row["incident_ref"]]
+        assert row["raised_at"] > incident["found_at"]
+        assert (
+            row["date_of_birth"]
+            == dt.datetime.strptime(incident["date_of_birth"], "%d/%m/%Y").date().isoformat()
+        )
+    for kind, ref, when in (
+        ("health/concerns", "concern_ref", "raised_at"),
+        ("health/cse-concerns", "concern_ref", "raised_at"),
+        ("education/missing-education", "record_ref", "reported_at"),
+        ("education/concerns", "concern_ref", "raised_at"),
+        ("education/cse-concerns", "concern_ref", "raised_at"),
+    ):
+        rows = _rows(city / f"{kind}.csv")
+        assert len({r[ref] for r in rows}) == len(rows) > 400, kind
+        assert [r[when] for r in rows] == sorted(r[when] for r in rows), kind
+        assert all("2010-01-01" <= r[when] < "2022-01-01" for r in rows), kind
+        if kind.startswith("education"):
+            assert all(upn_check_letter(r["upn"][1:]) == r["upn"][0] for r in rows), kind
+            school_days = {dt.date.fromisoformat(r[when][:10]).weekday() for r in rows}
+            assert kind.endswith("cse-concerns") or school_days <= {0, 1, 2, 3, 4}, kind
+    cce = [r for r in _rows(city / "education" / "concerns.csv") if r["concern"] == "CCE"]
+    assert cce and min(r["raised_at"] for r in cce) >= "2015-01-01"
+
+
+def test_costs_fall_in_quarters_of_a_care_placement(city: Path) -> None:
+    history = build()
+    stints: dict[str, list[tuple[dt.date, dt.date | None, str, str | None]]] = {}
+    for periods in history.care.values():
+        for care in periods:
+            stints.setdefault(care.child.child_id, []).extend(care.stints())
+    rows = _rows(city / "local_authority" / "costs.csv")
+    assert len(rows) > 5000
+    for row in rows:
+        first = dt.date.fromisoformat(row["period_start"])
+        last = dt.date.fromisoformat(row["period_end"])
+        assert first <= last and (first.month - 1) // 3 == (last.month - 1) // 3, row
+        assert (
+            first.year == last.year
+            and first >= dt.date(2016, 4, 1)
+            and float(row["amount_gbp"]) > 0
+        )
+        assert row["recorded_at"] > row["period_end"] or row["recorded_at"] == "2022-01-10"
+        assert any(
+            start <= first
+            and (end is None or last < end)
+            and (row["service"] == "SEMI_INDEPENDENT") == (place == "H5")
+            for start, end, place, _ in stints[row["child_id"]]
+        ), row
+    header = {r["CHILD"] for r in _rows(city / "local_authority" / "ssda903" / "Header.csv")}
+    assert {r["child_id"] for r in rows} <= header
+    uasc = [r["CHILD"] for r in _rows(city / "local_authority" / "ssda903" / "UASC.csv")]
+    assert len(uasc) == len(set(uasc)) > 80  # one row per child, however many periods
