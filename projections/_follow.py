@@ -42,16 +42,18 @@ def catch_up(
             notifications = app.recorder.select_notifications(
                 projector.position, page, inclusive_of_start=False
             )
-            for notification in notifications:
-                try:
+            try:
+                for notification in notifications:
                     projector.apply(_stored(app, notification))
-                except (KeyError, TypeError, ValueError) as error:
-                    # A stored fact this projector cannot read: stop here (the page is rolled
-                    # back) rather than answer without it. Never the fact's content.
-                    raise ProjectionError(
-                        f"the projector could not apply the fact at position {notification.id}"
-                        f" ({type(error).__name__}); answers wait until it is fixed"
-                    ) from error
+                projector.flush()
+            except (KeyError, TypeError, ValueError) as error:
+                # A stored fact this projector cannot read: stop here (the page is rolled
+                # back) rather than answer without it. Never the fact's content.
+                raise ProjectionError(
+                    f"the projector could not apply the facts up to position"
+                    f" {projector.position} ({type(error).__name__}); answers wait until it"
+                    " is fixed"
+                ) from error
         applied += len(notifications)
         if len(notifications) < page or pages == max_pages:
             return applied

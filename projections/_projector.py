@@ -5,6 +5,12 @@ alert, a child's status, ...), derives those records again from their living fac
 writes a new version of each record whose rows changed, stamped with the fact's position.
 A fact that changes a child's status or identity re-derives everything about the child,
 across all history: a link recorded today changes last year's episodes from today's position.
+
+Records are derived again once per run of facts the hub recorded together (one batch, one
+``recorded_us``), not once per fact: every as-of answer reads the projection at the last
+position recorded by some time, which is the end of such a run, so the versions in between
+would never be read. A child's hundredth invoice no longer re-derives the child a hundredth
+time within its batch.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from projections._timeline import Timeline
 class _Touched:
     children: set[bytes] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.children or self.groups)
 
     def fact(self, fact: Fact, previous_group: str | None = None) -> None:
         for group in (previous_group, fact.group):
@@ -63,6 +72,9 @@ class Projector:
         self.status: dict[bytes, tuple[bytes, Timeline]] = {}
         # Each record's living facts, loaded once per transaction and kept up to date.
         self.groups: dict[str, list[Fact]] = {}
+        # What the current run of facts recorded together has touched, derived at its end.
+        self.touched = _Touched()
+        self.run_recorded_us: int | None = None
 
     def apply(self, fact: Stored) -> None:
         """Apply one stored fact; facts at or below the projection's position are passed
@@ -72,12 +84,15 @@ class Projector:
             return
         if not self.position:  # which store this projection follows (see catch_up)
             self.store.set_meta("origin", str(UUID(fact.event_id)))
+        if fact.recorded_us != self.run_recorded_us:
+            self.flush()
+            self.run_recorded_us = fact.recorded_us
         event_id = UUID(fact.event_id).bytes
         self.chain = hashlib.sha256(self.chain + event_id + position.to_bytes(8, "big")).digest()
         self.count += 1
         self.position = position
         self.store.log(position, fact.recorded_us, self.count, self.chain)
-        touched = _Touched()
+        touched = self.touched
         payload = fact.body["payload"]
         if fact.event_type == "record.corrected":
             self._correct(UUID(payload["target_event_id"]).bytes, payload["replacement"], touched)
@@ -85,7 +100,13 @@ class Projector:
             self._retract(UUID(payload["target_event_id"]).bytes, touched)
         else:
             self._add(event_id, fact, touched)
-        _Rederive(self, position).run(touched)
+
+    def flush(self) -> None:
+        """Derive again what the facts applied since the last flush touched, as of the last
+        of them. Call it before the transaction commits."""
+        if self.touched:
+            _Rederive(self, self.position).run(self.touched)
+            self.touched = _Touched()
 
     def group(self, group: str) -> list[Fact]:
         if group not in self.groups:
