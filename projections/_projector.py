@@ -2,12 +2,12 @@
 
 For each fact it updates the state, works out which records the fact touches (an episode, an
 alert, a child's status, ...), derives those records again from their living facts, and
-writes a new version of each record whose rows changed, stamped with the fact's position.
+writes a new version of each record whose rows changed, stamped with a position (below).
 A fact that changes a child's status or identity re-derives everything about the child,
 across all history: a link recorded today changes last year's episodes from today's position.
 
 Records are derived again once per run of facts the hub recorded together (one batch, one
-``recorded_us``), not once per fact: every as-of answer reads the projection at the last
+``recorded_us``), stamped with the run's last position, not once per fact: every as-of answer reads the projection at the last
 position recorded by some time, which is the end of such a run, so the versions in between
 would never be read. A child's hundredth invoice no longer re-derives the child a hundredth
 time within its batch.

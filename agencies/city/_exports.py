@@ -105,8 +105,8 @@ def _ssda903(history: History, folder: Path) -> Export:
                     "PR1" if place == "U1" else "PR4", f"{c.district} 1", urn or "",
                     ssda903_date(ends), rec,
                 ])  # fmt: skip
-            if care.uasc and not any(row[0] == c.child_id for row in uasc[-1:]):
-                uasc.append([c.child_id, ssda903_date(eighteenth_birthday(c))])
+        if any(care.uasc for care in periods):  # one row a child, however many periods
+            uasc.append([c.child_id, ssda903_date(eighteenth_birthday(c))])
     _table(folder / "Header.csv", ("CHILD", "SEX", "DOB", "UPN"), header)
     _table(
         folder / "Episodes.csv",
