@@ -7,10 +7,10 @@ A fact that changes a child's status or identity re-derives everything about the
 across all history: a link recorded today changes last year's episodes from today's position.
 
 Records are derived again once per run of facts the hub recorded together (one batch, one
-``recorded_us``), stamped with the run's last position, not once per fact: every as-of answer reads the projection at the last
-position recorded by some time, which is the end of such a run, so the versions in between
-would never be read. A child's hundredth invoice no longer re-derives the child a hundredth
-time within its batch.
+``recorded_us``), stamped with the run's last position, not once per fact: every as-of answer
+reads the projection at the last position recorded by some time, which is the end of such a
+run, so versions inside a run would never be read. A child's hundredth invoice no longer
+re-derives the child a hundredth time within its batch.
 """
 
 from __future__ import annotations
