@@ -19,7 +19,7 @@ setup() {
     echo "run.sh: installing into $VENV ..." >&2
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+    "$VENV/bin/python" -m pip install --quiet -e ".[dev,dfe]"
     touch "$VENV/.installed"
   fi
 }

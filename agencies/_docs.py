@@ -64,7 +64,7 @@ def _format(fmt: Format) -> str:
     tables = fmt.tables or (("", fmt.columns),)
     for name, columns in tables:
         if name:
-            lines.append(f"Table `{name}.csv`:\n")
+            lines.append(f"Table {name} (a CSV file named anyhow, known by its columns):\n")
         lines.append(_columns(columns))
     for column in (c for _, columns in tables for c in columns):
         if column.codes and column.table:

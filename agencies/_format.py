@@ -31,11 +31,52 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A value that was not imported, or a rule the file breaks, while the row was kept.
+
+    ``rule`` names what was broken (``DfE rule 148``, ``UPN check letter``); like a refusal,
+    a notice never holds the value.
+    """
+
+    file: str
+    line: int | None
+    column: str | None
+    rule: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        column = f" {self.column}:" if self.column else ""
+        return f"{where}:{column} {self.rule}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class Built:
     drafts: list[Draft]
     # What the format needs to remember about the record for the next import (e.g. the risk
     # at report, when the export shows only the current risk).
     state: State | None = None
+    # Values dropped while building (the row itself was kept).
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass
+class ReadContext:
+    """What a format that reads its file itself (``Format.read``) is given and tells back.
+
+    ``states`` are the ledger's memory of the source's records from earlier imports (a
+    format may read a record's state before it yields the record); ``partial`` the key
+    prefixes the file did not cover (a table the return lacks), which a snapshot must not
+    read as gone; ``rows`` how many rows were read, for the import's summary.
+    """
+
+    now: dt.datetime
+    states: Mapping[str, State] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
+    partial: set[str] = field(default_factory=set)
+    rows: int = 0
+    rules: str | None = None  # which DfE rules were run, or why none were
+    la_code: str | None = None  # the council's own LA code (E06000016), for the DfE's rules
 
 
 @dataclass(frozen=True)
@@ -99,7 +140,7 @@ class Format:
     key: Callable[[Row], str] | None = None
     facts: Callable[[Row, State | None], Built] | None = None
     # A format whose FILE is a folder of tables (the SSDA903 return) reads it itself.
-    read: Callable[[Path], Iterator[Item | Refusal]] | None = None
+    read: Callable[[Path, ReadContext], Iterator[Item | Refusal]] | None = None
     tables: tuple[tuple[str, tuple[Column, ...]], ...] = ()
     notes: tuple[str, ...] = field(default=())
 
@@ -110,13 +151,15 @@ class Format:
     def example_path(self) -> Path:
         return Path(__file__).parent / self.agency / "examples" / self.example
 
-    def items(self, path: Path) -> Iterator[Item | Refusal]:
+    def items(self, path: Path, context: ReadContext | None = None) -> Iterator[Item | Refusal]:
         if self.read is not None:
-            yield from self.read(path)
+            yield from self.read(path, context or ReadContext(dt.datetime.now(dt.UTC)))
             return
         assert self.key is not None and self.facts is not None
         required = [column.name for column in self.columns if column.required]
         for row in read_csv(path, required):
+            if context is not None:
+                context.rows += 1
             yield item(row, self.key, self.facts)
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from agencies._errors import PublishFailed
-from agencies._format import Refusal
+from agencies._format import Notice, Refusal
 from agencies._ledger import Ledger
 from agencies._plan import Counts, Planner
 from agencies._registry import lookup
@@ -23,7 +23,10 @@ class ImportReport:
     snapshot: bool
     counts: Counts
     refusals: tuple[Refusal, ...]
+    notices: tuple[Notice, ...] = ()
     withheld: str | None = None
+    # Which DfE validation rules were run on the file (an SSDA903 return), or why none were.
+    rules: str | None = None
     # Events an earlier, interrupted import of the source left to send, sent first.
     resent: int = 0
 
@@ -33,12 +36,22 @@ class ImportReport:
             f"{self.source} from {self.file}: {c.published} published, {c.progressed} progressed,"
             f" {c.corrected} corrected, {c.unchanged} unchanged, {c.retracted} retracted,"
             f" {c.refused} refused",
+            f"rows read: {c.rows}; warnings (values dropped, rules broken; the rows were kept):"
+            f" {c.warnings}",
             f"events sent: {c.events} ({c.corrections} corrections, {c.retractions} retractions)",
         ]
         if c.empty:
             lines.append(
                 f"{c.empty} rows imply no event (e.g. an SSDA903 Header row without a UPN)"
             )
+        if self.notices:
+            by_rule: dict[str, int] = {}
+            for notice in self.notices:
+                by_rule[notice.rule] = by_rule.get(notice.rule, 0) + 1
+            ranked = sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0]))
+            lines.append("warnings by rule: " + ", ".join(f"{r} {n}" for r, n in ranked))
+        if self.rules:
+            lines.append(f"DfE rules: {self.rules}")
         if self.resent:
             lines.append(f"first re-sent {self.resent} events an interrupted import had left")
         if self.withheld:
@@ -55,6 +68,7 @@ async def import_file(
     *,
     snapshot: bool = False,
     now: dt.datetime | None = None,
+    la_code: str | None = None,
 ) -> ImportReport:
     """Publish the facts in ``path`` that the ledger says were not yet sent as they stand.
 
@@ -73,8 +87,10 @@ async def import_file(
                 ledger.sent(fmt.source)
             with ledger.source(fmt.source) as source:
                 planner = Planner(fmt, source, now)
-                for item in fmt.items(path):
+                planner.context.la_code = la_code
+                for item in fmt.items(path, planner.context):
                     planner.add(item)
+                planner.finish()
                 if snapshot:
                     planner.retract_missing()
                 source.outbox = [(m.subject, m.event_id, m.body) for m in planner.messages]
@@ -91,7 +107,9 @@ async def import_file(
         snapshot,
         planner.counts,
         tuple(planner.refusals),
+        tuple(planner.notices),
         planner.withheld,
+        planner.context.rules,
         len(resent),
     )
 

@@ -26,7 +26,7 @@ import orjson
 
 import contracts
 from agencies._fields import FieldError
-from agencies._format import Draft, Format, Item, Refusal
+from agencies._format import Draft, Format, Item, Notice, ReadContext, Refusal
 from agencies._ledger import Entry, SourceLedger
 
 _IDS = uuid5(NAMESPACE_URL, "https://safeguarding-hub.invalid/agency-imports/")
@@ -51,6 +51,8 @@ class Counts:
     empty: int = 0  # records that imply no event (a Header row without a UPN)
     retracted: int = 0  # records gone from a snapshot
     refused: int = 0
+    rows: int = 0  # rows read (for the SSDA903, a child's episodes are one record)
+    warnings: int = 0  # values dropped from rows that were kept
     events: int = 0
     corrections: int = 0
     retractions: int = 0
@@ -67,9 +69,11 @@ class Planner:
         self.fmt = fmt
         self.ledger = ledger
         self.now = now
+        self.context = ReadContext(now, ledger.states)
         self.messages: list[Message] = []
         self.counts = Counts()
         self.refusals: list[Refusal] = []
+        self.notices: list[Notice] = []
         self.withheld: str | None = None
         self._seen: dict[str, int] = {}
         self._unkeyed = 0
@@ -96,6 +100,7 @@ class Planner:
             return
         for action in actions:
             action[0](*action[1:])
+        self.notices.extend(built.notices)
         if built.state is not None:
             self.ledger.remember(item.key, built.state)
         setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
@@ -114,7 +119,11 @@ class Planner:
                 " was treated as gone; fix them and import the snapshot again"
             )
             return
-        gone = [key for key in self.ledger.live_keys() if key not in self._seen]
+        gone = [
+            key
+            for key in self.ledger.live_keys()
+            if key not in self._seen and key.split("\x1f", 1)[0] not in self.context.partial
+        ]
         for key in gone:
             for role, entry in sorted(self.ledger.roles(key).items()):
                 if entry.live:
@@ -257,6 +266,13 @@ class Planner:
                 contracts.parse_event(body, now=self.now)
             except contracts.ContractViolation as error:
                 raise FieldError("-", f"makes an invalid {draft.event_type}: {error}") from None
+
+    def finish(self) -> None:
+        """After the last item: what the format noticed about the file as a whole."""
+        self.notices[:0] = self.context.notices
+        self.context.notices = []
+        self.counts.rows = self.context.rows
+        self.counts.warnings = len(self.notices)
 
     def _refuse(self, refusal: Refusal) -> None:
         self.refusals.append(refusal)

@@ -49,6 +49,7 @@ Event = Annotated[
     | _local_authority.CpPlanStarted
     | _local_authority.CpPlanEnded
     | _local_authority.CostRecorded
+    | _local_authority.MissingRecorded
     | _health_education.HealthConcernRaised
     | _health_education.MissingEducationReported
     | _health_education.EducationConcernRaised

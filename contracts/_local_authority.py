@@ -99,6 +99,24 @@ class CostRecordedPayload(Frozen):
         return self
 
 
+class MissingRecordedPayload(Frozen):
+    """Added in v1.1: the council's own record of a looked-after child's episode away from
+    placement (SSDA903 Missing table). ``away`` is the 903's code A, which the seeds call
+    "absent"; ``missing`` is code M."""
+
+    episode_ref: Ref
+    kind: Literal["missing", "away"]
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    police_episode_ref: Ref | None = None
+
+    @model_validator(mode="after")
+    def _episode_in_order(self) -> MissingRecordedPayload:
+        if self.ended_on is not None and self.ended_on < self.started_on:
+            raise ValueError("ended_on is before started_on")
+        return self
+
+
 class _LaEvent(Envelope):
     publishers: ClassVar[tuple[str, ...] | None] = LA
 
@@ -194,6 +212,14 @@ class CostRecorded(_LaEvent):
     payload: CostRecordedPayload
 
 
+class MissingRecorded(_LaEvent):
+    """Added in v1.1: a looked-after child's episode missing or away from placement, as the
+    council records it."""
+
+    event_type: Literal["care.missing_recorded"]
+    payload: MissingRecordedPayload
+
+
 EVENTS = (
     CarePeriodStarted,
     CarePeriodEnded,
@@ -213,4 +239,5 @@ EVENTS = (
     CpPlanStarted,
     CpPlanEnded,
     CostRecorded,
+    MissingRecorded,
 )

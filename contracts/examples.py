@@ -105,6 +105,13 @@ def _payloads() -> dict[str, dict[str, Any]]:
             "period_start": "2018-03-01",
             "period_end": "2018-03-31",
         },
+        "care.missing_recorded": {
+            "episode_ref": "LA-MIS-1",
+            "kind": "missing",
+            "started_on": "2018-03-10",
+            "ended_on": "2018-03-11",
+            "police_episode_ref": "EP-1",
+        },
         "health.concern_raised": {"setting": "emergency_department", "concern": "injury"},
         "education.missing_education_reported": {"school_urn": "120001"},
         "education.concern_raised": {"concern": "missing"},

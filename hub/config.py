@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     disclosure_threshold: int = Field(default=5, ge=2, description="counts below it are hidden")
     follow_interval: float = Field(default=0.5, gt=0, description="seconds between catch-ups")
+    la_code: str | None = Field(
+        default=None,
+        pattern=r"^[EWSN][0-9]{8}$",
+        description="the council's own LA code (E06000016): the DfE rules that need it run",
+    )
     import_ledger: Path | None = Field(
         default=None,
         description="what hub import has published, per source; unset: imports.sqlite in data_dir",

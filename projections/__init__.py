@@ -9,6 +9,8 @@ Public face::
     STATISTICS                             # name -> Statistic (definition, figures)
     forum(store, parse_period("2018-03"), key=...)   # the monthly forum pack (a dict)
     render_forum(pack, "json" | "md" | "html", trends=...)
+    unmatched(store, parse_period("2017/18"), key=...)   # hub reconcile: what did not match
+    render_unmatched(data, "json" | "csv" | "md")
     trends(store, "2017-04", "2018-03")     # monthly series with year-on-year change (a dict)
     year_ending("2018-03")                  # ("2017-04", "2018-03")
     render_trends(data, "json" | "md" | "html"); save_trend_chart(data, path)  # .png, .svg
@@ -28,6 +30,7 @@ from projections._store import ProjectionStore
 from projections._time import Period, parse_as_of, parse_period
 from projections._trends import SERIES, trends, year_ending
 from projections._trends_formats import render_trends, save_trend_chart
+from projections._unmatched import render_unmatched, unmatched
 from projections.statistics import STATISTICS, Statistic
 
 __all__ = [
@@ -50,7 +53,9 @@ __all__ = [
     "render",
     "render_forum",
     "render_trends",
+    "render_unmatched",
     "save_trend_chart",
     "trends",
+    "unmatched",
     "year_ending",
 ]

@@ -40,8 +40,10 @@ STATUS_TYPES = frozenset(
         "allocation.closed",
     }
 )
-PER_CHILD_TYPES = STATUS_TYPES | {"cp.plan_started", "cost.recorded"}
-"""Facts re-derived per child (timeline, plans, costs) rather than per record."""
+COUNCIL_MISSING = "care.missing_recorded"
+PER_CHILD_TYPES = STATUS_TYPES | {"cp.plan_started", "cost.recorded", COUNCIL_MISSING}
+"""Facts re-derived per child (timeline, plans, costs, the council's missing records and
+their reconciliation with police episodes) rather than per record."""
 
 _REF_GROUPS = {
     "safeguarding.alert_raised": ("alert", "alert_ref"),
@@ -82,6 +84,8 @@ KEPT: dict[str, tuple[str, ...]] = {
     "cp.plan_ended": ("plan_ref",),
     "cost.recorded": ("service", "amount_gbp", "period_start", "period_end"),
     "education.concern_raised": ("concern",),
+    # The council's key (episode_ref) is not kept: it is the council's, and nothing reads it.
+    COUNCIL_MISSING: ("kind", "started_on", "ended_on", "police_episode_ref"),
 }
 """The payload fields the projection keeps, per type: what the statistics read, and never
 free text or a second child's identifiers (``identity.*`` keep nothing). A type not listed

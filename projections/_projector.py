@@ -23,8 +23,9 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from projections import _derive as derive
-from projections._facts import LA, PER_CHILD_TYPES, Fact, kept
+from projections._facts import COUNCIL_MISSING, LA, PER_CHILD_TYPES, Fact, kept
 from projections._identity import component
+from projections._reconcile import PoliceEpisode, reconcile
 from projections._store import ProjectionStore
 from projections._time import day_number, instant
 from projections._timeline import Timeline
@@ -194,6 +195,9 @@ class _Rederive:
         self.group = projector.group
         self.position = position
         self._status = projector.status
+        # Children whose council records and police episodes are matched again at the end,
+        # once their episodes have their final rows.
+        self._reconcile: set[bytes] = set()
 
     def run(self, touched: _Touched) -> None:
         groups = set(touched.groups)
@@ -215,6 +219,22 @@ class _Rederive:
             elif kind == "cse":
                 row_ = derive.cse_case(ref, self.group(group))
                 self.store.replace("cse_case", ref, [row_] if row_ else [], self.position)
+        done.clear()
+        for root in sorted(self._reconcile):
+            self._match(root, done)
+
+    def _match(self, root: bytes, done: set[bytes]) -> None:
+        """Match the child's council missing records with their police episodes again."""
+        members = component(self.store, root)
+        if members[0] != root:  # no longer a root: its rows are its root's now
+            self.store.replace("reconcile", root, [], self.position)
+            root = members[0]
+        if root in done:
+            return
+        done.add(root)
+        council = self.store.about(members, LA, (COUNCIL_MISSING,))
+        police = [PoliceEpisode(*row) for row in self.store.police_episodes(root)]
+        self.store.replace("reconcile", root, reconcile(root, council, police), self.position)
 
     def status_of(self, child: bytes) -> tuple[bytes, Timeline]:
         if child not in self._status:
@@ -226,6 +246,7 @@ class _Rederive:
         members = component(self.store, child)
         done.update(members)
         root = members[0]
+        self._reconcile.add(root)
         la = self.store.about(members, LA, PER_CHILD_TYPES)
         timeline = Timeline(la, self.store.first_known(members))
         for member in members:
@@ -238,12 +259,18 @@ class _Rederive:
             self.store.replace(table, root, rows, self.position)
             for member in members[1:]:  # roots merged into this one hold nothing now
                 self.store.replace(table, member, [], self.position)
+        for member in members[1:]:
+            self.store.replace("reconcile", member, [], self.position)
         if not self.store.set_status(members, root, timeline.signature()):
             return []  # every episode of the child already has this status
         return self.store.episodes_of(members)
 
     def _episode(self, ref: str) -> None:
         row, orphans = derive.episode(ref, self.group(f"episode:{ref}"), self.status_of)
+        if (was := self.store.current_root("episode", ref)) is not None:
+            self._reconcile.add(was)
+        if row is not None:
+            self._reconcile.add(row.root)
         _, before = self.store.replace("episode", ref, [row] if row else [], self.position)
         # Orphans exist only while the episode has no report: skip the lookup when it had one.
         if not (row and before):

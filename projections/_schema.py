@@ -9,7 +9,7 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "5"
+VERSION = "6"
 """Bump when what the projector derives changes: a different version is rebuilt from zero."""
 
 _VERSIONED = {
@@ -27,6 +27,10 @@ _VERSIONED = {
     "plan": "ref TEXT, root BLOB, day INT, start_us INT, earlier_plan INT",
     "cost": "event_id BLOB, root BLOB, day INT, service TEXT, pence INT",
     "uasc": "root BLOB, start_us INT, end_us INT",
+    # The council's missing records and the police episodes of one child, matched (see
+    # _reconcile): side 'council' or 'police', the London day each starts, matched or not.
+    "reconcile": "root BLOB, side TEXT, day INT, end_day INT, kind TEXT, risk TEXT,"
+    " looked_after INT, matched INT",
 }
 
 KEYS = {
@@ -38,6 +42,7 @@ KEYS = {
     "plan": "root",
     "cost": "root",
     "uasc": "root",
+    "reconcile": "root",
 }
 """The column a table's rows are replaced by: all rows of one key are one record's version."""
 
@@ -55,6 +60,7 @@ _CURRENT_INDEXES = {
     "plan": ["day, root, earlier_plan"],
     "cost": ["day, root, service, pence"],
     "uasc": ["start_us, end_us, root"],
+    "reconcile": ["side, day, matched, kind, looked_after, root"],
 }
 
 _STATE = [

@@ -234,6 +234,22 @@ class ProjectionStore:
         )
         return [row[0] for row in rows]
 
+    def police_episodes(self, root: bytes) -> list[tuple[Any, ...]]:
+        """The current episode rows of a child (by root), for reconciliation."""
+        return self.db.execute(
+            "SELECT ref, day, last_seen_us, classification, risk, looked_after FROM episode"
+            " WHERE root = ? AND to_pos IS NULL",
+            (root,),
+        ).fetchall()
+
+    def current_root(self, table: str, key: Any) -> bytes | None:
+        column = _schema.KEYS[table]
+        row = self.db.execute(
+            f"SELECT root FROM {table} WHERE {column} = ? AND to_pos IS NULL",  # noqa: S608
+            (key,),
+        ).fetchone()
+        return row[0] if row else None
+
     # Identity edges and citations.
 
     def add_edge(self, event_id: bytes, a: bytes, b: bytes, kind: str, position: int) -> None:

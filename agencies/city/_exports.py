@@ -15,13 +15,13 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from agencies.city import _education as education
 from agencies.city import _health as health
+from agencies.city import _ssda903 as ssda903
 from agencies.city._costs import costs
-from agencies.city._dates import at_time, day_between, eighteenth_birthday, ssda903_date, stamp
-from agencies.city._history import EXPORTED, HOMES, LAST, History, Row
+from agencies.city._dates import at_time, day_between, stamp
+from agencies.city._history import EXPORTED, HOMES, History, Row
 from agencies.city._people import Child
 from agencies.city._published import CSE_CASES, CSE_CASES_OTHER, CSE_ONLINE, CSE_ONLINE_OTHER
 
@@ -46,7 +46,7 @@ class Export:
 def write(history: History, out: Path) -> list[Export]:
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(history.rng.random())  # noqa: S311 - synthetic data, not secrets
-    exports = [_ssda903(history, out / "local_authority" / "ssda903")]
+    exports = _ssda903(history, out / "local_authority" / "ssda903")
     exports.append(_csv(out, "local_authority", "allocations", history.allocations))
     exports += _police(history, out, rng)
     exports.append(_csv(out, "local_authority", "return-interviews", _interviews(history, rng)))
@@ -84,44 +84,12 @@ def _csv(
     return Export(agency, kind, path, note)
 
 
-def _ssda903(history: History, folder: Path) -> Export:
-    folder.mkdir(parents=True, exist_ok=True)
-    header: list[list[str]] = []
-    episodes: list[list[str]] = []
-    uasc: list[list[str]] = []
-    for n, periods in sorted(history.care.items()):
-        c = periods[0].child
-        history.la_children.add(n)
-        # A UPN once the child is of school age (UN1: under 6, none yet), as the return has it.
-        school_age = c.age_on(max(p.end or LAST for p in periods)) >= 5
-        upn = c.upn if school_age else "UN1"
-        header.append([c.child_id, "1" if c.sex == "M" else "2", ssda903_date(c.born), upn])
-        for care in sorted(periods, key=lambda p: p.start):
-            stints = care.stints()
-            for i, (start, ends, place, urn) in enumerate(stints):
-                rec = "X1" if i + 1 < len(stints) else ("E8" if care.end else "")
-                episodes.append([
-                    c.child_id, ssda903_date(start), "P" if i else "S", "C2", place,
-                    "PR1" if place == "U1" else "PR4", f"{c.district} 1", urn or "",
-                    ssda903_date(ends), rec,
-                ])  # fmt: skip
-        if any(care.uasc for care in periods):  # one row a child, however many periods
-            uasc.append([c.child_id, ssda903_date(eighteenth_birthday(c))])
-    _table(folder / "Header.csv", ("CHILD", "SEX", "DOB", "UPN"), header)
-    _table(
-        folder / "Episodes.csv",
-        ("CHILD", "DECOM", "RNE", "LS", "PLACE", "PLACE_PROVIDER", "PL_POST", "URN", "DEC", "REC"),
-        episodes,
-    )
-    _table(folder / "UASC.csv", ("CHILD", "DUC"), uasc)
-    return Export("local_authority", "ssda903", folder)
-
-
-def _table(path: Path, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(columns)
-        writer.writerows(rows)
+def _ssda903(history: History, folder: Path) -> list[Export]:
+    """One return a financial year, each its own folder (``ssda903/2010-11``, ...)."""
+    rngs = _rng(history, "ssda903"), _rng(history, "ssda903/missing")
+    return [
+        Export("local_authority", "ssda903", path) for path in ssda903.write(history, folder, *rngs)
+    ]
 
 
 def _police(history: History, out: Path, rng: random.Random) -> list[Export]:

@@ -14,7 +14,7 @@ from agencies.local_authority._records import (
     RETURN_INTERVIEWS,
     SYSTEM,
 )
-from agencies.local_authority._ssda903 import SSDA903
+from agencies.local_authority.ssda903 import SSDA903
 
 FORMATS = (
     SSDA903,

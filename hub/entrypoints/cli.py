@@ -78,6 +78,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
                 args.kind,
                 args.file,
                 snapshot=args.snapshot,
+                la_code=settings.la_code,
             )
         )
     except AgencyError as error:
@@ -86,6 +87,10 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"refused {refusal}", file=sys.stderr)
     if len(report.refusals) > _SHOWN_REFUSALS:
         print(f"... and {len(report.refusals) - _SHOWN_REFUSALS} more refused", file=sys.stderr)
+    for notice in report.notices[:_SHOWN_REFUSALS]:
+        print(f"warning {notice}", file=sys.stderr)
+    if len(report.notices) > _SHOWN_REFUSALS:
+        print(f"... and {len(report.notices) - _SHOWN_REFUSALS} more warnings", file=sys.stderr)
     print(report.summary())
     return 1 if report.refusals else 0
 
@@ -152,6 +157,18 @@ def _forum(args: argparse.Namespace, settings: Settings) -> int:
         if args.format == "html":  # the pack's chart of the twelve months to its month
             trends = projections.trends(store, *projections.year_ending(args.month), **repeat)
     _emit(projections.render_forum(pack, args.format, trends=trends), args.out)
+    return 0
+
+
+def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    projections.check_partnership(settings.role, "reconcile")
+    period = projections.parse_period(args.period)
+    as_of = projections.parse_as_of(args.as_of) if args.as_of else None
+    app = bootstrap.build_application(settings)
+    store = bootstrap.build_projection(settings)
+    projections.catch_up(app, store)
+    data = projections.unmatched(store, period, key=queries.forum_key(app), as_of=as_of)
+    _emit(projections.render_unmatched(data, args.format), args.out)
     return 0
 
 
@@ -307,6 +324,20 @@ def _parser() -> argparse.ArgumentParser:
     forum.add_argument("--format", choices=("json", "md", "html"), default="md")
     forum.add_argument("--out", type=Path, metavar="FILE")
     forum.set_defaults(run=_forum)
+
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="the council's missing records and police episodes that do not match",
+        description="For the data teams: each council missing record (care.missing_recorded)"
+        " starting in the period with no police episode, and each police episode of a"
+        " looked-after child with no council record, under the forum's pseudonymous keys"
+        " (HUB_ROLE=internal). Matching rule: docs/statistics.md, missing-reconciliation.",
+    )
+    reconcile.add_argument("--period", required=True, metavar="P")
+    reconcile.add_argument("--as-of", metavar="T", help="2019-05-01T09:00:00+01:00, or a date")
+    reconcile.add_argument("--format", choices=("json", "csv", "md"), default="md")
+    reconcile.add_argument("--out", type=Path, metavar="FILE")
+    reconcile.set_defaults(run=_reconcile)
 
     trends = commands.add_parser(
         "trends",

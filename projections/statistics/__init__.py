@@ -6,8 +6,10 @@ from projections.statistics import (
     cp_repeat_plans,
     cse_cases,
     highest_cost,
+    looked_after_missing,
     missing_children,
     missing_occasions,
+    missing_reconciliation,
     organised_abuse_investigations,
     return_interview_findings,
     safeguarding_alerts,
@@ -27,6 +29,8 @@ STATISTICS: dict[str, Statistic] = {
         cse_cases,
         highest_cost,
         cp_repeat_plans,
+        looked_after_missing,
+        missing_reconciliation,
     )
 }
 

@@ -163,48 +163,6 @@ def test_ssda903_episodes_become_periods_and_placements(tmp_path: Path) -> None:
     assert facts[1][2] == "2018-04-01" and _bodies(planner)[1]["occurred_at"].endswith("+01:00")
 
 
-def test_ssda903_bad_cells_are_refused_with_their_column(tmp_path: Path) -> None:
-    folder = _episodes(
-        tmp_path,
-        "C1,01/04/2018,S,C2,F3,PR4,LE3 5,SC100001,,",  # a pre-2015 foster code
-        "C1,01/06/2018,S,C2,K2,PR4,LE3 5,SC100001,01/05/2018,E11",  # ends before it began
-        "C1,01/07/2018,S,C2,K2,PR4,LE3 5,SC100001,01/08/2018,",  # DEC without REC
-    )
-    planner = _plan(agencies.lookup("local_authority", "ssda903"), folder, SourceLedger({}, {}))
-    assert [str(r) for r in planner.refusals] == [
-        "Episodes.csv:2: column 5 (PLACE): is not one of the codes "
-        + ", ".join(agencies.lookup("local_authority", "ssda903").tables[1][1][4].codes or {}),
-        "Episodes.csv:3: column 9 (DEC): is before DECOM",
-        "Episodes.csv:4: column 10 (REC): is empty; it is required",
-    ]
-    assert planner.messages == []
-
-
-def test_a_refused_uasc_row_refuses_the_care_periods_it_would_have_set(tmp_path: Path) -> None:
-    folder = _episodes(
-        tmp_path,
-        "C2,15/05/2018,S,V2,H5,PR4,LE1,XXXXXXX,,",
-        "C3,15/05/2018,S,V2,H5,PR4,LE1,XXXXXXX,,",
-        uasc="C2,31/02/2020\nC3,01/01/2020\nC3,",
-    )
-    planner = _plan(agencies.lookup("local_authority", "ssda903"), folder, SourceLedger({}, {}))
-    assert [str(r) for r in planner.refusals] == [
-        "UASC.csv:2: column 2 (DUC): is not a date (DD/MM/YYYY or YYYY-MM-DD)",
-        "UASC.csv:4: is the same record as line 3",  # only a child's first row counts
-        "Episodes.csv:2: column 1 (CHILD): the child's row in UASC.csv (line 2) was refused,"
-        " so whether the child was UASC is unknown: fix that row",
-    ]
-    starts = [b["payload"] for b in _bodies(planner) if b["event_type"] == "care.period_started"]
-    assert starts == [{"legal_status": "V2", "uasc": True}]  # C3, by its first UASC row
-
-
-def test_a_missing_ssda903_table_refuses_the_return(tmp_path: Path) -> None:
-    folder = _episodes(tmp_path, "C2,15/05/2018,S,V2,H5,PR4,LE1,XXXXXXX,,")
-    (folder / "UASC.csv").rename(folder / "UASC_2019.csv")
-    with pytest.raises(agencies.FileRefused, match=r"has no UASC\.csv table"):
-        _plan(agencies.lookup("local_authority", "ssda903"), folder, SourceLedger({}, {}))
-
-
 INCIDENTS = (
     "incident_ref,person_id,reported_at,last_seen_at,missing_from,risk,risk_graded_at,"
     "classification\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from collections import Counter
 from pathlib import Path
 
@@ -174,7 +175,129 @@ def test_costs_fall_in_quarters_of_a_care_placement(city: Path) -> None:
             and (row["service"] == "SEMI_INDEPENDENT") == (place == "H5")
             for start, end, place, _ in stints[row["child_id"]]
         ), row
-    header = {r["CHILD"] for r in _rows(city / "local_authority" / "ssda903" / "Header.csv")}
+    header = {r["CHILD"] for _, _, folder in _returns(city) for r in _rows(folder / "Header.csv")}
     assert {r["child_id"] for r in rows} <= header
-    uasc = [r["CHILD"] for r in _rows(city / "local_authority" / "ssda903" / "UASC.csv")]
-    assert len(uasc) == len(set(uasc)) > 80  # one row per child, however many periods
+    uasc: set[str] = set()
+    for _, _, folder in _returns(city):
+        children = [r["CHILD"] for r in _rows(folder / "UASC.csv")]
+        assert len(children) == len(set(children))  # one row per child, however many periods
+        uasc |= set(children)
+    assert len(uasc) > 80
+
+
+def _returns(city: Path) -> list[tuple[dt.date, dt.date, Path]]:
+    """Each year's SSDA903 return: its first and last day, and its folder."""
+    folders = sorted((city / "local_authority" / "ssda903").iterdir())
+    return [
+        (dt.date(int(f.name[:4]), 4, 1), dt.date(int(f.name[:4]) + 1, 3, 31), f) for f in folders
+    ]
+
+
+def _day(text: str) -> dt.date:
+    return dt.datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def test_the_council_sends_one_ssda903_return_a_financial_year(city: Path) -> None:
+    returns = _returns(city)
+    assert [f.name for _, _, f in returns] == [
+        f"{y}-{(y + 1) % 100:02d}" for y in range(2010, 2022)
+    ]
+    history = build()
+    stints = {
+        (care.child.child_id, start.strftime("%d/%m/%Y")): (start, end)
+        for periods in history.care.values()
+        for care in periods
+        for start, end, _, _ in care.stints()
+    }
+    ended: Counter[tuple[str, str]] = Counter()
+    for first, last, folder in returns:
+        episodes = _rows(folder / "Episodes.csv")
+        for row in episodes:  # open at some time in the year; its end as known at the year's end
+            began = _day(row["DECOM"])
+            assert began <= last and (not row["DEC"] or first <= _day(row["DEC"]) <= last), row
+            assert bool(row["DEC"]) == bool(row["REC"]), row
+            _, end = stints[row["CHILD"], row["DECOM"]]
+            assert row["DEC"] == (end.strftime("%d/%m/%Y") if end and end <= last else ""), row
+            ended[row["CHILD"], row["DECOM"]] += bool(row["DEC"])
+        # Every episode open in the year is in its return, and no other.
+        assert (
+            len(episodes)
+            == len({(r["CHILD"], r["DECOM"]) for r in episodes})
+            == sum(
+                start <= last and (end is None or end >= first) for start, end in stints.values()
+            )
+        )
+        header = [r["CHILD"] for r in _rows(folder / "Header.csv")]
+        assert len(header) == len(set(header)) and set(header) == {r["CHILD"] for r in episodes}
+        assert {r["CHILD"] for r in _rows(folder / "UASC.csv")} <= set(header)
+    # Each ending is returned once, in the year it happened in.
+    assert max(ended.values()) == 1
+    assert sum(ended.values()) == sum(
+        end is not None and end >= returns[0][0] for _, end in stints.values()
+    )
+
+
+def test_a_child_looked_after_across_a_year_end_is_in_both_returns(city: Path) -> None:
+    returns = _returns(city)
+    carried = 0
+    for (_, _, this), (first, _, following) in itertools.pairwise(returns):
+        shown_open = {
+            (r["CHILD"], r["DECOM"]): r for r in _rows(this / "Episodes.csv") if not r["DEC"]
+        }
+        later = {(r["CHILD"], r["DECOM"]): r for r in _rows(following / "Episodes.csv")}
+        for key, row in shown_open.items():  # the same episode, as it began (RNE S or P)
+            assert {k: later[key][k] for k in ("RNE", "PLACE", "URN")} == {
+                k: row[k] for k in ("RNE", "PLACE", "URN")
+            }
+        # And every episode begun before the year was open at the last year's end.
+        assert {k for k in later if _day(k[1]) < first} == set(shown_open)
+        carried += len(shown_open)
+    assert carried > 5000
+
+
+def test_the_councils_missing_records_are_of_its_looked_after_children(city: Path) -> None:
+    starts: Counter[tuple[str, str]] = Counter()
+    for first, last, folder in _returns(city):
+        header = {r["CHILD"]: r for r in _rows(folder / "Header.csv")}
+        episodes: dict[str, list[dict[str, str]]] = {}
+        for r in _rows(folder / "Episodes.csv"):
+            episodes.setdefault(r["CHILD"], []).append(r)
+        rows = _rows(folder / "Missing.csv")
+        assert len(rows) > 100
+        for row in rows:
+            start = _day(row["MIS_START"])
+            assert first <= start <= last and row["CHILD"] in header, row
+            assert row["DOB"] == header[row["CHILD"]]["DOB"] and row["MISSING"] in ("M", "A")
+            assert not row["MIS_END"] or start <= _day(row["MIS_END"]) <= last, row
+            assert any(  # looked after that day (or ceasing to be: reported next morning)
+                _day(e["DECOM"]) <= start and (not e["DEC"] or start <= _day(e["DEC"]))
+                for e in episodes[row["CHILD"]]
+            ), row
+            starts[row["CHILD"], row["MIS_START"]] += 1
+    assert max(starts.values()) == 1  # never two records of a child starting the same day
+
+
+def test_the_councils_and_polices_records_disagree_as_real_ones_do(city: Path) -> None:
+    first = dt.date(2010, 4, 1)
+    police: dict[tuple[str, dt.date], set[str]] = {}
+    for e in build().episodes:
+        if e["_looked_after"] and e["_day"] >= first:
+            police.setdefault((e["_child"].child_id, e["_day"]), set()).add(e["classification"])
+    council = {
+        (r["CHILD"], _day(r["MIS_START"])): r["MISSING"]
+        for _, _, folder in _returns(city)
+        for r in _rows(folder / "Missing.csv")
+    }
+    one = dt.timedelta(days=1)
+    unrecorded = sum((c, d) not in council and (c, d + one) not in council for c, d in police)
+    same_day = [k for k in council if k in police]
+    next_day = [(c, d) for c, d in council if (c, d) not in police and (c, d - one) in police]
+    own = [k for k in council if k not in police and (k[0], k[1] - one) not in police]
+    assert 0.09 <= unrecorded / len(police) <= 0.16  # 12% drawn, and a few same-day pairs
+    assert 0.07 <= len(next_day) / len(council) <= 0.13  # the carer reported next morning
+    assert 0.03 <= len(own) / len(council) <= 0.07  # absences the police never heard of
+    assert sum(council[k] == "A" for k in own) > 0.6 * len(own)
+    mapped = {"MISSING": "M", "ABSENT": "A"}
+    for c, d in same_day + next_day:  # "M" for the police's MISSING, "A" for ABSENT
+        shared = police.get((c, d), set()) | police.get((c, d - one), set())
+        assert council[c, d] in {mapped[k] for k in shared}, (c, d)

@@ -26,7 +26,7 @@ def reason_for(body: dict[str, Any] | bytes) -> str:
 
 def test_the_contract_has_every_type_in_the_spec() -> None:
     assert set(contracts.EVENT_TYPES) == set(EVENT_TYPE_NAMES)
-    assert len(contracts.EVENT_TYPES) == 32
+    assert len(contracts.EVENT_TYPES) == 33  # 32 in v1, care.missing_recorded in v1.1
 
 
 @pytest.mark.parametrize("event_type", EVENT_TYPE_NAMES)
@@ -148,6 +148,38 @@ def test_occurred_at_more_than_a_day_ahead_is_refused() -> None:
 )
 def test_payload_checks(event_type: str, changes: dict[str, Any], expected: str) -> None:
     assert expected in reason_for(example_event(event_type, **changes))
+
+
+def test_council_missing_record_parses() -> None:
+    event = parse(example_event("care.missing_recorded", kind="away", ended_on=None))
+    assert event.source.agency == "local_authority" and event.child is not None
+    assert event.payload.kind == "away"
+    assert event.payload.started_on == dt.date(2018, 3, 10) and event.payload.ended_on is None
+    assert event.payload.police_episode_ref == "EP-1"
+    bare = example_event("care.missing_recorded")
+    del bare["payload"]["ended_on"], bare["payload"]["police_episode_ref"]
+    assert parse(bare).payload.police_episode_ref is None
+
+
+def test_council_missing_record_ending_before_it_started_is_refused_without_the_dates() -> None:
+    reason = reason_for(
+        example_event("care.missing_recorded", started_on="2018-03-10", ended_on="2018-03-09")
+    )
+    assert "ended_on is before started_on" in reason
+    assert "2018-03-10" not in reason and "2018-03-09" not in reason
+    parse(example_event("care.missing_recorded", started_on="2018-03-10", ended_on="2018-03-10"))
+
+
+@pytest.mark.parametrize("kind", ["absent", "M", "A", "Missing", ""])
+def test_council_missing_record_kind_is_missing_or_away(kind: str) -> None:
+    reason = reason_for(example_event("care.missing_recorded", kind=kind))
+    assert "payload.kind" in reason
+
+
+@pytest.mark.parametrize("agency", ["police", "health", "education"])
+def test_only_the_council_may_publish_its_missing_record(agency: str) -> None:
+    reason = reason_for(example_event("care.missing_recorded", agency=agency))
+    assert "care.missing_recorded may only be published by local_authority" in reason
 
 
 def test_record_events_carry_no_child() -> None:
