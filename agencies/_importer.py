@@ -36,10 +36,13 @@ class ImportReport:
             f"{self.source} from {self.file}: {c.published} published, {c.progressed} progressed,"
             f" {c.corrected} corrected, {c.unchanged} unchanged, {c.retracted} retracted,"
             f" {c.refused} refused",
-            f"rows read: {c.rows}; warnings (values dropped, rules broken; the rows were kept):"
-            f" {c.warnings}",
             f"events sent: {c.events} ({c.corrections} corrections, {c.retractions} retractions)",
         ]
+        if c.warnings:
+            lines.append(
+                f"{c.warnings} warnings in {c.rows} rows read (a value dropped or a rule broken;"
+                " the rows were kept)"
+            )
         if c.empty:
             lines.append(
                 f"{c.empty} rows imply no event (e.g. an SSDA903 Header row without a UPN)"

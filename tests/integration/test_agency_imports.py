@@ -290,7 +290,7 @@ async def test_a_file_that_cannot_be_read_publishes_nothing(
     folder = tmp_path / "903"
     shutil.copytree(EXAMPLES / "local_authority" / "examples" / "ssda903", folder)
     (folder / "Episodes.csv").unlink()
-    with pytest.raises(agencies.FileRefused, match=r"has no Episodes\.csv"):
+    with pytest.raises(agencies.FileRefused, match=r"has no Episodes table"):
         await imported("local_authority", "ssda903", folder)
 
 

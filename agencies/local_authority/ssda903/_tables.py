@@ -293,24 +293,31 @@ def _leaves(node: Element) -> dict[str, str]:
 
 
 def collection_year(found: Return) -> int | None:
-    """The year the return is for, by its end (2018 for 2017/18): the financial year of its
-    latest DECOM or MIS_START, which the DfE's rules keep within the year (a DEC after it is
-    seen in the field's own test data, so DEC is not used)."""
-    latest: dt.date | None = None
-    for table, columns in (("Episodes", ("DECOM",)), ("Missing", ("MIS_START",))):
-        for row in found.rows(table):
-            for column in columns:
-                value = row.raw(column)
-                if not value:
-                    continue
+    """The year the return is for, by its end (2018 for 2017/18): the financial year of the
+    median DEC, since the DfE's rules keep every DEC within the year (the field's own test
+    data has a DEC a day after it, so not the latest); without any DEC, of the latest DECOM
+    or MIS_START, which are never after the year."""
+    ended = sorted(_dates(found, "Episodes", ("DEC",)))
+    if ended:
+        return _year_of(ended[len(ended) // 2])
+    began = list(_dates(found, "Episodes", ("DECOM",))) + list(
+        _dates(found, "Missing", ("MIS_START",))
+    )
+    return _year_of(max(began)) if began else None
+
+
+def _dates(found: Return, table: str, columns: tuple[str, ...]) -> Iterable[dt.date]:
+    for row in found.rows(table):
+        for column in columns:
+            if value := row.raw(column):
                 try:
-                    day = parse_date(column, value)
+                    yield parse_date(column, value)
                 except FieldError:
                     continue
-                latest = day if latest is None or day > latest else latest
-    if latest is None:
-        return None
-    return latest.year + 1 if latest.month >= 4 else latest.year
+
+
+def _year_of(day: dt.date) -> int:
+    return day.year + 1 if day.month >= 4 else day.year
 
 
 def year_bounds(year: int) -> tuple[dt.date, dt.date]:

@@ -1,0 +1,259 @@
+"""The SSDA903 adapter on hand-built returns: one-year returns and their overlap, tables found
+by their columns, the XML form, the Missing table, and warnings that keep the row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+import agencies
+from agencies._ledger import SourceLedger
+from agencies._plan import Planner
+from contracts import upn_check_letter
+
+NOW = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+EPISODES = (
+    "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
+)
+HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
+FMT = agencies.lookup("local_authority", "ssda903")
+_DIGITS = "123456789012"
+BAD_UPN = next(c + _DIGITS for c in "ABCDEFGHJKLMNPQRTUVWXYZ" if c != upn_check_letter(_DIGITS))
+
+
+def write(folder: Path, **tables: list[str]) -> Path:
+    """A return: ``name=[header, rows...]`` for each file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, lines in tables.items():
+        (folder / f"{name}.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def plan(path: Path, ledger: SourceLedger | None = None, snapshot: bool = False) -> Planner:
+    planner = Planner(FMT, ledger if ledger is not None else SourceLedger({}, {}), NOW)
+    for item in FMT.items(path, planner.context):
+        planner.add(item)
+    planner.finish()
+    if snapshot:
+        planner.retract_missing()
+    return planner
+
+
+def facts(planner: Planner) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (b["event_type"], b["occurred_at"][:10], b["payload"])
+        for b in (orjson.loads(m.body) for m in planner.messages)
+    ]
+
+
+class Live:
+    """The facts as they stand after every import's messages: corrections applied,
+    retractions removed (what the hub would hold)."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, tuple[str, str, bytes]] = {}
+
+    def apply(self, planner: Planner) -> Live:
+        for message in planner.messages:
+            body = orjson.loads(message.body)
+            p = body["payload"]
+            if body["event_type"] == "record.retracted":
+                del self.events[p["target_event_id"]]
+            elif body["event_type"] == "record.corrected":
+                kind, at, _ = self.events[p["target_event_id"]]
+                self.events[p["target_event_id"]] = (kind, at, orjson.dumps(p["replacement"]))
+            else:
+                self.events[body["event_id"]] = (
+                    body["event_type"],
+                    body["occurred_at"],
+                    orjson.dumps(p),
+                )
+        return self
+
+    def facts(self) -> set[tuple[str, str, bytes]]:
+        return set(self.events.values())
+
+
+# 2016/17: C1 came into care in 2015 (S), moved in June 2016 (X1, P), still there at the end.
+RETURN_2016 = [
+    EPISODES,
+    "C1,01/09/2015,S,C2,N1,U4,PR1,01/06/2016,X1,,LE2 1,LE4 7,",
+    "C1,01/06/2016,P,C2,N1,K2,PR4,,,CARPL,LE2 1,LE3 5,SC100001",
+]
+# 2017/18: the June 2016 episode (no S row this year) ends in care ending in January 2018.
+RETURN_2017 = [
+    EPISODES,
+    "C1,01/06/2016,P,C2,N1,K2,PR4,15/01/2018,E13,,LE2 1,LE3 5,SC100001",
+]
+
+
+def test_a_child_in_care_since_before_the_year_is_looked_after_from_the_earliest_decom(
+    tmp_path: Path,
+) -> None:
+    folder = write(tmp_path / "2017", Episodes=RETURN_2017, Header=[HEADER])
+    assert facts(plan(folder)) == [
+        ("care.period_started", "2016-06-01", {"legal_status": "C2", "uasc": False}),
+        (
+            "care.placement_started",
+            "2016-06-01",
+            {
+                "placement_ref": "SC100001",
+                "placement_type": "childrens_home",
+                "provider": "private provision",
+                "postcode_district": "LE3",
+            },
+        ),
+        ("care.placement_ended", "2018-01-15", {"placement_ref": "SC100001"}),
+        ("care.period_ended", "2018-01-15", {"reason": "E13"}),
+    ]
+
+
+@pytest.mark.parametrize("order", [("2016", "2017"), ("2017", "2016")])
+def test_overlapping_returns_of_two_years_give_one_history_in_either_order(
+    tmp_path: Path, order: tuple[str, str]
+) -> None:
+    returns = {
+        "2016": write(tmp_path / "2016", Episodes=RETURN_2016, Header=[HEADER]),
+        "2017": write(tmp_path / "2017", Episodes=RETURN_2017, Header=[HEADER]),
+    }
+    ledger, live = SourceLedger({}, {}), Live()
+    for year in order:
+        live.apply(plan(returns[year], ledger))
+    assert sorted((kind, at[:10]) for kind, at, _ in live.facts()) == [
+        ("care.period_ended", "2018-01-15"),
+        ("care.period_started", "2015-09-01"),  # one period, from the earliest DECOM shown
+        ("care.placement_ended", "2016-06-01"),
+        ("care.placement_ended", "2018-01-15"),
+        ("care.placement_started", "2015-09-01"),
+        ("care.placement_started", "2016-06-01"),
+    ]
+    # Importing either return again publishes nothing.
+    assert plan(returns["2016"], ledger).messages == []
+    assert plan(returns["2017"], ledger).messages == []
+
+
+def test_an_episode_its_years_return_no_longer_shows_is_retracted(tmp_path: Path) -> None:
+    ledger, live = SourceLedger({}, {}), Live()
+    folder = write(tmp_path / "r", Episodes=RETURN_2017, Header=[HEADER])
+    live.apply(plan(folder, ledger))
+    # The council resubmits 2017/18 with the episode's start corrected to 2 June.
+    corrected = [EPISODES, RETURN_2017[1].replace("01/06/2016", "02/06/2016")]
+    live.apply(plan(write(tmp_path / "r", Episodes=corrected), ledger))
+    starts = sorted(at[:10] for kind, at, _ in live.facts() if kind.endswith("_started"))
+    assert starts == ["2016-06-02", "2016-06-02"]
+
+
+def test_bad_optional_values_are_dropped_with_a_warning_and_the_row_kept(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path / "r",
+        Episodes=[
+            EPISODES,
+            # LS empty, PL_POST not a postcode, a REC on an open episode (DfE rule 148).
+            "C1,01/05/2017,S,,N1,U4,PR1,,X1,,LE2 1,2TR,",
+        ],
+        # A UPN whose check letter fails.
+        Header=[HEADER, f"C1,1,01/01/2005,WBRI,{BAD_UPN},,"],
+        # A DUC still to come: the expected 18th birthday, no event yet.
+        UASC=["CHILD,SEX,DOB,DUC", "C1,1,01/01/2005,01/01/2030"],
+    )
+    planner = plan(folder)
+    assert planner.refusals == []
+    assert facts(planner)[0] == (
+        "care.period_started",
+        "2017-05-01",
+        {"legal_status": "not recorded", "uasc": True},
+    )
+    where = {(n.file, n.line, n.column, n.rule) for n in planner.notices}
+    assert {
+        ("Episodes.csv", 2, "LS", "DfE LS code"),
+        ("Episodes.csv", 2, "PL_POST", "PL_POST"),
+        ("Episodes.csv", 2, "REC", "DfE rule 148"),
+        ("Header.csv", 2, "UPN", "DfE rule 168/UPN"),
+    } <= where
+    assert not any(kind == "care.uasc_status_changed" for kind, _, _ in facts(planner))
+    assert BAD_UPN not in " ".join(str(n) for n in planner.notices)
+    assert planner.counts.warnings == len(planner.notices) > 0
+
+
+def test_tables_are_found_by_their_columns_whatever_their_names(tmp_path: Path) -> None:
+    folder = tmp_path / "r"
+    write(
+        folder,
+        SSDA903_2018_episodes=[EPISODES + ",TEST_COLUMN", RETURN_2017[1] + ",x"],
+        something=[HEADER, "C1,2,01/01/2005,WBRI,UN1,,"],
+        notes=["a,b", "1,2"],
+    )
+    planner = plan(folder)
+    assert planner.refusals == [] and len(facts(planner)) == 4
+    said = [str(n) for n in planner.notices]
+    assert any("TEST_COLUMN" in s and "not a column" in s for s in said)
+    assert any(s.startswith("notes.csv:") and "no table" in s for s in said)
+
+
+def test_a_return_without_its_episodes_is_refused_and_says_which_table(tmp_path: Path) -> None:
+    folder = write(tmp_path / "r", Header=[HEADER])
+    with pytest.raises(agencies.FileRefused, match="has no Episodes table"):
+        plan(folder)
+
+
+def test_the_missing_table_becomes_the_councils_missing_records(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path / "r",
+        Episodes=RETURN_2017,
+        Header=[HEADER],
+        missing=[
+            "CHILD,DOB,MISSING,MIS_START,MIS_END",
+            "C1,01/01/2005,M,02/09/2017,03/09/2017",
+            "C1,01/01/2005,A,20/12/2017,",
+            "C1,01/01/2005,X,21/12/2017,",  # neither M nor A: cannot be a record
+        ],
+    )
+    planner = plan(folder)
+    recorded = [p for kind, _, p in facts(planner) if kind == "care.missing_recorded"]
+    assert [(p["kind"], p["started_on"], p.get("ended_on")) for p in recorded] == [
+        ("missing", "2017-09-02", "2017-09-03"),
+        ("away", "2017-12-20", None),
+    ]
+    assert [str(r) for r in planner.refusals] == [
+        "missing.csv:4: column 3 (MISSING): is not one of the codes M, A"
+    ]
+    assert all("C1" not in p["episode_ref"] for p in recorded)  # the ref names no child
+
+
+def test_a_snapshot_without_a_missing_table_retracts_no_missing_record(tmp_path: Path) -> None:
+    ledger = SourceLedger({}, {})
+    with_missing = write(
+        tmp_path / "a",
+        Episodes=RETURN_2017,
+        Header=[HEADER],
+        Missing=["CHILD,DOB,MISSING,MIS_START,MIS_END", "C1,01/01/2005,M,02/09/2017,"],
+    )
+    plan(with_missing, ledger)
+    without = write(tmp_path / "b", Episodes=RETURN_2017, Header=[HEADER])
+    assert plan(without, ledger, snapshot=True).messages == []
+
+
+def test_the_xml_return_is_read_as_its_tables(tmp_path: Path) -> None:
+    path = tmp_path / "return.xml"
+    path.write_text(
+        "<EXPSSDA903><CHILD><HEADER><CHILDID>C1</CHILDID><SEX>1</SEX><DOB>01/01/2005</DOB>"
+        "<UPN>UN1</UPN><UASC>1</UASC><DUC>01/01/2023</DUC>"
+        "<AMISSING><MISSING>A</MISSING><MIS_START>02/09/2017</MIS_START><MIS_END />"
+        "</AMISSING></HEADER>"
+        "<EPISODE><DECOM>01/06/2016</DECOM><RNE>P</RNE><LS>C2</LS><PL>K2</PL>"
+        "<PLACE_PROVIDER>PR4</PLACE_PROVIDER><PL_POST>LE3 5</PL_POST><URN>SC100001</URN>"
+        "<DEC /><REC /></EPISODE></CHILD></EXPSSDA903>"
+    )
+    planner = plan(path)
+    assert planner.refusals == []
+    assert [(kind, at) for kind, at, _ in facts(planner)] == [
+        ("care.uasc_status_changed", "2023-01-01"),
+        ("care.period_started", "2016-06-01"),
+        ("care.placement_started", "2016-06-01"),
+        ("care.missing_recorded", "2017-09-02"),
+    ]
+    assert facts(planner)[1][2] == {"legal_status": "C2", "uasc": True}
