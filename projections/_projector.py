@@ -35,6 +35,7 @@ from projections._timeline import Timeline
 class _Touched:
     children: set[bytes] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)
+    council: set[bytes] = field(default_factory=set)  # children whose missing records changed
 
     def __bool__(self) -> bool:
         return bool(self.children or self.groups)
@@ -45,6 +46,8 @@ class _Touched:
                 self.groups.add(group)
         if fact.child and fact.agency == LA and fact.type in PER_CHILD_TYPES:
             self.children.add(fact.child)
+            if fact.type == COUNCIL_MISSING:
+                self.council.add(fact.child)
 
 
 class Stored(NamedTuple):
@@ -198,8 +201,12 @@ class _Rederive:
         # Children whose council records and police episodes are matched again at the end,
         # once their episodes have their final rows.
         self._reconcile: set[bytes] = set()
+        self._council_touched: set[bytes] = set()
+        # Each root's component and council missing records, once derived in this run.
+        self._members: dict[bytes, tuple[list[bytes], list[Fact]]] = {}
 
     def run(self, touched: _Touched) -> None:
+        self._council_touched = touched.council
         groups = set(touched.groups)
         done: set[bytes] = set()
         for child in touched.children:
@@ -225,14 +232,15 @@ class _Rederive:
 
     def _match(self, root: bytes, done: set[bytes]) -> None:
         """Match the child's council missing records with their police episodes again."""
-        members = component(self.store, root)
+        members, council = self._members.get(root) or (component(self.store, root), None)
         if members[0] != root:  # no longer a root: its rows are its root's now
             self.store.replace("reconcile", root, [], self.position)
-            root = members[0]
+            root, council = members[0], None
         if root in done:
             return
         done.add(root)
-        council = self.store.about(members, LA, (COUNCIL_MISSING,))
+        if council is None:
+            council = self.store.about(members, LA, (COUNCIL_MISSING,))
         police = [PoliceEpisode(*row) for row in self.store.police_episodes(root)]
         self.store.replace("reconcile", root, reconcile(root, council, police), self.position)
 
@@ -246,8 +254,8 @@ class _Rederive:
         members = component(self.store, child)
         done.update(members)
         root = members[0]
-        self._reconcile.add(root)
         la = self.store.about(members, LA, PER_CHILD_TYPES)
+        self._members[root] = (members, [f for f in la if f.type == COUNCIL_MISSING])
         timeline = Timeline(la, self.store.first_known(members))
         for member in members:
             self._status[member] = (root, timeline)
@@ -261,17 +269,21 @@ class _Rederive:
                 self.store.replace(table, member, [], self.position)
         for member in members[1:]:
             self.store.replace("reconcile", member, [], self.position)
-        if not self.store.set_status(members, root, timeline.signature()):
+        changed = self.store.set_status(members, root, timeline.signature())
+        # Matched again when the records or who the child is changed (a changed episode is
+        # matched again from _episode).
+        if changed or not self._council_touched.isdisjoint(members):
+            self._reconcile.add(root)
+        if not changed:
             return []  # every episode of the child already has this status
         return self.store.episodes_of(members)
 
     def _episode(self, ref: str) -> None:
         row, orphans = derive.episode(ref, self.group(f"episode:{ref}"), self.status_of)
-        if (was := self.store.current_root("episode", ref)) is not None:
-            self._reconcile.add(was)
-        if row is not None:
-            self._reconcile.add(row.root)
-        _, before = self.store.replace("episode", ref, [row] if row else [], self.position)
+        changed, before = self.store.replace("episode", ref, [row] if row else [], self.position)
+        if changed:  # matched again, under the root it has and any other it had
+            roots = {old[1] for old in before} | ({row.root} if row else set())
+            self._reconcile.update(roots)
         # Orphans exist only while the episode has no report: skip the lookup when it had one.
         if not (row and before):
             self.store.replace("orphan", ref, orphans, self.position)

@@ -84,6 +84,8 @@ def match(
 ) -> dict[int, int]:
     """Council record index -> police episode index, by the rule above."""
     pairs: dict[int, int] = {}
+    if not started or not episodes:  # most children: police episodes, no council record
+        return pairs
     taken: set[int] = set()
     by_ref = {e.ref: j for j, e in enumerate(episodes)}
     for i, ref in enumerate(named):
@@ -91,12 +93,14 @@ def match(
         if j is not None and j not in taken:
             pairs[i] = j
             taken.add(j)
+    seen = [_ordinal(e.day) for e in episodes]
+    began = [_ordinal(day) for day in started]
     candidates = sorted(
-        (abs(_ordinal(e.day) - _ordinal(started[i])), e.last_seen_us, started[i], i, j)
+        (abs(seen[j] - began[i]), e.last_seen_us, started[i], i, j)
         for i in range(len(started))
         if i not in pairs
         for j, e in enumerate(episodes)
-        if j not in taken and abs(_ordinal(e.day) - _ordinal(started[i])) <= 1
+        if j not in taken and abs(seen[j] - began[i]) <= 1
     )
     for _, _, _, i, j in candidates:
         if i not in pairs and j not in taken:

@@ -52,6 +52,7 @@ _CURRENT_INDEXES = {
         "day, classification, looked_after, uasc, root, known, allocated, found, ri_offered,"
         " ri_completed, ri_72h, harmed_physically, sexually_assaulted_or_exploited, drugs_sale,"
         " criminal_activity",
+        "root",  # a child's episodes, for matching them with the council's records
     ],
     "orphan": ["day"],
     "alert": ["day, setting, cse, sexual_abuse, cce"],

@@ -242,14 +242,6 @@ class ProjectionStore:
             (root,),
         ).fetchall()
 
-    def current_root(self, table: str, key: Any) -> bytes | None:
-        column = _schema.KEYS[table]
-        row = self.db.execute(
-            f"SELECT root FROM {table} WHERE {column} = ? AND to_pos IS NULL",  # noqa: S608
-            (key,),
-        ).fetchone()
-        return row[0] if row else None
-
     # Identity edges and citations.
 
     def add_edge(self, event_id: bytes, a: bytes, b: bytes, kind: str, position: int) -> None:
@@ -292,10 +284,10 @@ class ProjectionStore:
 
     def replace(
         self, table: str, key: Any, rows: Sequence[tuple[Any, ...]], position: int
-    ) -> tuple[bool, int]:
+    ) -> tuple[bool, list[tuple[Any, ...]]]:
         """Make ``rows`` the current rows of ``key`` as of ``position``.
 
-        Returns whether anything changed, and how many rows were current before.
+        Returns whether anything changed, and the rows that were current before.
         """
         column = _schema.KEYS[table]
         current = self.db.execute(
@@ -307,7 +299,7 @@ class ProjectionStore:
             if len(rows) == 1
             else Counter(row[:-2] for row in current) == Counter(tuple(row) for row in rows)
         ):
-            return False, len(current)
+            return False, current
         if current:
             self.db.execute(
                 f"UPDATE {table} SET to_pos = ? WHERE {column} = ? AND to_pos IS NULL",  # noqa: S608
@@ -319,7 +311,7 @@ class ProjectionStore:
                 f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608
                 [(*row, position, None) for row in rows],
             )
-        return True, len(current)
+        return True, current
 
 
 def _marks(values: Sequence[Any]) -> str:

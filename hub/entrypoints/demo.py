@@ -57,8 +57,10 @@ def run(settings: Settings, *, scale: float, seed: int) -> int:
                 )  # fmt: skip
                 sent["events"] += report.counts.events
                 sent["refused"] += report.counts.refused
+                sent["warnings"] += report.counts.warnings
                 refusals += [f"{r}" for r in report.refusals]
-        print(f"imported: {sent['events']:,} events sent, {sent['refused']} rows refused"
+        print(f"imported: {sent['events']:,} events sent, {sent['refused']} rows refused,"
+              f" {sent['warnings']:,} warnings"
               f" ({time.perf_counter() - started:.0f} s)")  # fmt: skip
         for refusal in refusals[:5]:
             print(f"  refused {refusal}")
@@ -75,6 +77,7 @@ def run(settings: Settings, *, scale: float, seed: int) -> int:
     print(f"\nstored {status['stored']:,} facts; rejected {status['rejected']}"
           + "".join(f"\n  {n} × {reason}" for reason, n in rejects.most_common(5)))  # fmt: skip
     _compare(store, PUBLISHED, scale)
+    _reconciliation(store)
     pack = projections.forum(
         store, projections.parse_period(FORUM_MONTH), key=queries.forum_key(app)
     )
@@ -90,6 +93,28 @@ def run(settings: Settings, *, scale: float, seed: int) -> int:
     print(f"wrote the forum pack: {page}")
     print(f"demo took {time.perf_counter() - started:.0f} s")
     return 0
+
+
+RECONCILED = ("2017/18", "2018/19", "2019/20", "2020/21")
+
+
+def _reconciliation(store: Any) -> None:
+    """The council's own missing records (its SSDA903 Missing tables) against the police's
+    episodes: where the two records of the same occasions disagree (``hub reconcile``)."""
+    print("\nthe council's missing records (SSDA903) and the police's episodes:")
+    for year in RECONCILED:
+        period = projections.parse_period(year)
+        own = _raw(store, "looked-after-missing", period)
+        match = _raw(store, "missing-reconciliation", period)
+        print(f"  {year}  council {own['total']:4} ({own['missing']} missing, {own['away']} away)"
+              f"  matched {match['matched']:4}  council only {match['council_only']:3}"
+              f"  police only {match['police_only']:3}")  # fmt: skip
+    print(f"  each unmatched record: HUB_ROLE=internal hub reconcile --period {RECONCILED[0]}")
+
+
+def _raw(store: Any, statistic: str, period: projections.Period) -> dict[str, Any]:
+    answer = projections.answer(store, statistic, period, suppress=False)
+    return {name: cell["value"] for name, cell in answer["figures"].items()}
 
 
 def _compare(store: Any, published: dict[str, Any], scale: float) -> None:

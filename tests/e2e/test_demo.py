@@ -25,6 +25,10 @@ def test_the_demo_finds_every_published_figure(hub_command: HubCommand) -> None:
     assert len(figures) == 9 and all(line.endswith("same") for line in figures), out
     assert "3 rows refused" in out and "rejected" in out
     assert re.search(r"forum, 2021-12: \d+ episodes", out)
+    matched = re.findall(
+        r"  20\d\d/\d\d  council +(\d+) .* matched +(\d+)  council only +(\d+)", out
+    )
+    assert len(matched) == 4 and all(int(m) + int(c) == int(t) > 0 for t, m, c in matched), out
     [page] = re.findall(r"wrote the forum pack: (\S+)", out)
     assert "<svg" in Path(page).read_text(encoding="utf-8")
     again = subprocess.run(

