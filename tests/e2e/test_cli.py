@@ -219,3 +219,43 @@ def test_import_publishes_an_export_once_and_says_what_it_refused(
     assert chart.read_text().startswith("<?xml") and "Episodes" in chart.read_text()
     wrong = hub_command.run("trends", "--from", "2017-01", "--to", "2017-04", "--chart", "x.gif")
     assert wrong.returncode == 2 and ".png or .svg" in wrong.stderr
+
+
+def test_a_councils_return_and_its_missing_table_reach_foi_and_reconcile(
+    hub_command: HubCommand, tmp_path: Path
+) -> None:
+    examples = Path(__file__).parents[2] / "agencies" / "local_authority" / "examples"
+    hub_command.env["HUB_ACK_WAIT"] = "2"
+    hub_command.serve(tmp_path / "serve.log")
+    _wait_for((tmp_path / "hub" / "nats.url").exists)
+    imported = hub_command.run("import", "local_authority", "ssda903", str(examples / "ssda903"))
+    assert imported.returncode == 0, imported.stderr
+    assert "0 refused" in imported.stdout and "Traceback" not in imported.stderr
+    assert "DfE rules: " in imported.stdout
+    _wait_for(lambda: hub_command.json("status").get("stored", 0) >= 3, timeout=60)  # type: ignore[attr-defined]
+    hub_command.env["HUB_ROLE"] = "internal"
+    own = orjson.loads(
+        hub_command.run(
+            "foi", "looked-after-missing", "--period", "2017/18", "--format", "json",
+            "--no-suppression",
+        ).stdout
+    )  # fmt: skip
+    # Missing.csv: C1001 M in September, A in December; C1004 M in March 2018.
+    assert {k: v["value"] for k, v in own["figures"].items()} == {
+        "missing": 2, "away": 1, "total": 3, "children": 2,
+    }  # fmt: skip
+    hub_command.env["HUB_ROLE"] = "public"
+    refused = hub_command.run("reconcile", "--period", "2017/18")
+    assert refused.returncode == 2 and "HUB_ROLE=internal" in refused.stderr
+    hub_command.env["HUB_ROLE"] = "internal"
+    listed = orjson.loads(
+        hub_command.run("reconcile", "--period", "2017/18", "--format", "json").stdout
+    )
+    assert listed["figures"] == {"matched": 0, "council_only": 3, "police_only": 0}
+    assert [r["started_on"] for r in listed["council_only"]] == [
+        "2017-09-02", "2017-12-20", "2018-03-11",
+    ]  # fmt: skip
+    text = hub_command.run("reconcile", "--period", "2017/18").stdout
+    assert (
+        "C1001" not in text and "C1004" not in text and listed["council_only"][0]["child"] in text
+    )

@@ -257,3 +257,26 @@ def test_the_xml_return_is_read_as_its_tables(tmp_path: Path) -> None:
         ("care.missing_recorded", "2017-09-02"),
     ]
     assert facts(planner)[1][2] == {"legal_status": "C2", "uasc": True}
+
+
+def test_older_returns_codes_are_read_as_their_years_guide_says(tmp_path: Path) -> None:
+    folder = write(
+        tmp_path / "r",
+        Episodes=[
+            EPISODES,
+            # A 2013/14 return: PLACE Q2 (other foster carer, now U4-U6) ...
+            "C1,01/05/2013,S,C2,N1,Q2,PR1,01/09/2013,X1,,,LE4 7,",
+            # ... and a special guardianship order to former foster carers (E43, to 2018/19).
+            "C1,01/09/2013,P,C2,N1,H3,PR4,01/02/2014,E43,,,LE4 7,",
+        ],
+        Header=[HEADER],
+    )
+    planner = plan(folder)
+    assert planner.refusals == []
+    made = facts(planner)
+    assert [p.get("placement_type") for k, _, p in made if k == "care.placement_started"] == [
+        "foster_care",
+        "childrens_home",
+    ]
+    assert made[-1] == ("care.period_ended", "2014-02-01", {"reason": "E43"})
+    assert {(n.column, n.rule) for n in planner.notices if n.line} >= {("PLACE", "older DfE code")}
