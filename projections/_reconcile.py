@@ -39,7 +39,8 @@ class ReconcileRow(NamedTuple):
 
 
 def reconcile(root: bytes, council: list[Fact], police: list[PoliceEpisode]) -> list[ReconcileRow]:
-    """One row per council record and per police episode of the child, matched or not."""
+    """One row per council record, and per police episode while looked after, of the child;
+    each matched or not."""
     records = sorted(
         (f for f in council if f.alive), key=lambda f: (f.payload["started_on"], f.position)
     )
@@ -63,6 +64,8 @@ def reconcile(root: bytes, council: list[Fact], police: list[PoliceEpisode]) -> 
         )
         for i, f in enumerate(records)
     ]
+    # Only a looked-after child's episode can be police_only: any episode may match a
+    # record, but the others (most children's, never looked after) need no row of their own.
     rows.extend(
         ReconcileRow(
             root,
@@ -75,6 +78,7 @@ def reconcile(root: bytes, council: list[Fact], police: list[PoliceEpisode]) -> 
             j in matched_police,
         )
         for j, e in enumerate(episodes)
+        if e.looked_after
     )
     return rows
 
