@@ -280,3 +280,23 @@ def test_older_returns_codes_are_read_as_their_years_guide_says(tmp_path: Path) 
     ]
     assert made[-1] == ("care.period_ended", "2014-02-01", {"reason": "E43"})
     assert {(n.column, n.rule) for n in planner.notices if n.line} >= {("PLACE", "older DfE code")}
+
+
+def test_the_citys_yearly_returns_in_any_order_give_one_history(tmp_path: Path) -> None:
+    from unittest import mock
+
+    from agencies.city import generate
+    from agencies.local_authority.ssda903 import _dfe
+
+    exports = [e.path for e in generate(tmp_path / "city") if e.kind == "ssda903"][4:9]
+    orders = {"forward": exports, "reverse": exports[::-1], "mixed": [*exports[2:], *exports[:2]]}
+    ends = {}
+    with mock.patch.object(_dfe, "check", return_value=([], "not run")):
+        for name, order in orders.items():
+            ledger, live = SourceLedger({}, {}), Live()
+            for path in order:
+                live.apply(plan(path, ledger))
+            assert all(plan(path, ledger).messages == [] for path in exports), name
+            ends[name] = live.facts()
+    assert len(ends["forward"]) > 1000
+    assert ends["forward"] == ends["reverse"] == ends["mixed"]

@@ -111,12 +111,12 @@ def items(found: Return, context: ReadContext) -> Iterator[Item | Refusal]:
         if not child_id:
             yield refused(row, FieldError("CHILD", "is empty; it is required"))
         elif children.header[child_id] is row:
-            yield Item(keyed("header", child_id), row, _header(row, children))
+            yield Item(keyed("header", child_id), row, _header(row, children, year))
     for child_id, row in children.uasc_rows.items():
-        yield Item(keyed("uasc", child_id), row, _uasc(child_id, children, context.now))
+        yield Item(keyed("uasc", child_id), row, _uasc(child_id, children, context.now, year))
     yield from _children(found, year, children, context)
     for row in found.rows("Missing"):
-        yield _missing(row, children, context.now)
+        yield _missing(row, children, context.now, year)
     notes.extend(_unsent(found))
 
 
@@ -155,51 +155,65 @@ def _unsent(found: Return) -> Iterator[Notice]:
         )
 
 
-def _header(row: Row, children: Children) -> Callable[[State | None], Built]:
+def _header(row: Row, children: Children, year: int) -> Callable[[State | None], Built]:
     def build(previous: State | None) -> Built:
         child_id = row.raw("CHILD")
         upn_cell = row.raw("UPN").upper()
-        if not upn_cell or upn_cell in codes.NO_UPN:
-            return Built([])
-        try:
-            upn = row.upn("UPN")
-        except FieldError as error:
-            return Built(
-                [],
-                notices=(
+        upn: str | None = None
+        notes: tuple[Notice, ...] = ()
+        if upn_cell and upn_cell not in codes.NO_UPN:
+            try:
+                upn = row.upn("UPN")
+            except FieldError as error:
+                notes = (
                     Notice(
                         row.file, row.line, "UPN", "DfE rule 168/UPN", f"{error.reason}: not linked"
                     ),
-                ),
-            )
-        assert upn is not None
+                )
         born = children.details.get(child_id, {}).get("date_of_birth")
+        fresh = {"upn": upn, "born": born.isoformat() if born else None, "year": year}
+        # A UPN, once a return gave it, stays until a return of the same or a later year gives
+        # another: an earlier year's UN1 (under school age) does not undo it.
+        state = latest(previous, fresh if upn else None, year)
+        if state is None:
+            return Built([], None, notes)
         # The Header says this child is this pupil: a link, so education's records join the
         # council's. Its role names the UPN, so a corrected UPN retracts the old link. A link
         # holds for all history; its time is a stamp (the birth, or a fixed one without it).
-        at = midnight(born or _UNDATED)
-        link = {"other": {"ids": {"upn": upn}}}
-        return Built([Draft(f"upn.{upn}", "identity.linked", at, children.person(child_id), link)])
+        at = midnight(dt.date.fromisoformat(state["born"]) if state["born"] else _UNDATED)
+        link = {"other": {"ids": {"upn": state["upn"]}}}
+        person = children.person(child_id)
+        return Built(
+            [Draft(f"upn.{state['upn']}", "identity.linked", at, person, link)], state, notes
+        )
 
     return build
 
 
-def _uasc(child_id: str, children: Children, now: dt.datetime) -> Callable[[State | None], Built]:
+def latest(previous: State | None, fresh: State | None, year: int) -> State | None:
+    """What a record of several returns says: the return of the latest year that said
+    anything wins (this one, on a tie: a resubmission corrects its year)."""
+    if previous is not None and (fresh is None or previous.get("year", 0) > year):
+        return previous
+    return fresh
+
+
+def _uasc(
+    child_id: str, children: Children, now: dt.datetime, year: int
+) -> Callable[[State | None], Built]:
     def build(previous: State | None) -> Built:
         ceased = children.uasc.get(child_id)
+        state = latest(
+            previous, {"duc": ceased.isoformat() if ceased else None, "year": year}, year
+        )
+        assert state is not None
         # A DUC still to come is the expected 18th birthday: the child is UASC until then.
-        if ceased is None or midnight(ceased) > now:
-            return Built([])
-        drafts = [
-            Draft(
-                "ceased",
-                "care.uasc_status_changed",
-                midnight(ceased),
-                children.person(child_id),
-                {"uasc": False},
-            )
-        ]
-        return Built(drafts)
+        if state["duc"] is None or midnight(dt.date.fromisoformat(state["duc"])) > now:
+            return Built([], state)
+        at = midnight(dt.date.fromisoformat(state["duc"]))
+        person = children.person(child_id)
+        drafts = [Draft("ceased", "care.uasc_status_changed", at, person, {"uasc": False})]
+        return Built(drafts, state)
 
     return build
 
@@ -273,7 +287,7 @@ def _child(
     return build
 
 
-def _missing(row: Row, children: Children, now: dt.datetime) -> Item | Refusal:
+def _missing(row: Row, children: Children, now: dt.datetime, year: int) -> Item | Refusal:
     """A Missing row: the council's own record of a looked-after child's period away from
     placement, as ``care.missing_recorded``."""
     child_id = row.raw("CHILD")
@@ -323,13 +337,13 @@ def _missing(row: Row, children: Children, now: dt.datetime) -> Item | Refusal:
         }
         if ended is not None:
             payload["ended_on"] = ended.isoformat()
+        # A period open at one year's end is in the next year's return too, ended there.
+        state = latest(previous, {"payload": payload, "year": year}, year)
+        assert state is not None
+        person = children.person(child_id)
         draft = Draft(
-            "recorded",
-            "care.missing_recorded",
-            midnight(started),
-            children.person(child_id),
-            payload,
+            "recorded", "care.missing_recorded", midnight(started), person, state["payload"]
         )
-        return Built([draft], notices=tuple(notes))
+        return Built([draft], state, tuple(notes))
 
     return Item(keyed("missing", child_id, started.isoformat()), row, build)
