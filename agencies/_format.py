@@ -77,6 +77,7 @@ class ReadContext:
     rows: int = 0
     rules: str | None = None  # which DfE rules were run, or why none were
     la_code: str | None = None  # the council's own LA code (E06000016), for the DfE's rules
+    year: int | None = None  # the collection year of a return, by its end (2018: 2017/18)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ async def import_file(
     snapshot: bool = False,
     now: dt.datetime | None = None,
     la_code: str | None = None,
+    year: int | None = None,
 ) -> ImportReport:
     """Publish the facts in ``path`` that the ledger says were not yet sent as they stand.
 
@@ -91,6 +92,7 @@ async def import_file(
             with ledger.source(fmt.source) as source:
                 planner = Planner(fmt, source, now)
                 planner.context.la_code = la_code
+                planner.context.year = year
                 for item in fmt.items(path, planner.context):
                     planner.add(item)
                 planner.finish()

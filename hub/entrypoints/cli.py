@@ -79,6 +79,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
                 args.file,
                 snapshot=args.snapshot,
                 la_code=settings.la_code,
+                year=_return_year(args.year),
             )
         )
     except AgencyError as error:
@@ -93,6 +94,16 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"... and {len(report.notices) - _SHOWN_REFUSALS} more warnings", file=sys.stderr)
     print(report.summary())
     return 1 if report.refusals else 0
+
+
+def _return_year(text: str | None) -> int | None:
+    """``--year 2017/18``: the collection year of an SSDA903 return, by its end (2018)."""
+    if text is None:
+        return None
+    period = projections.parse_period(text)
+    if period.label != text or "/" not in text:
+        raise ConfigurationError("--year takes a financial year such as 2017/18")
+    return period.end.year
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
@@ -280,6 +291,11 @@ def _parser() -> argparse.ArgumentParser:
         "--snapshot",
         action="store_true",
         help="FILE is the agency's whole current record: retract records not in it",
+    )
+    imports.add_argument(
+        "--year",
+        metavar="YYYY/YY",
+        help="an SSDA903 return's collection year, e.g. 2017/18 (default: read from its dates)",
     )
     imports.add_argument("--formats", action="store_true", help="the formats, as markdown")
     imports.set_defaults(run=_import)

@@ -4,6 +4,7 @@ by their columns, the XML form, the Missing table, and warnings that keep the ro
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +222,8 @@ def test_the_missing_table_becomes_the_councils_missing_records(tmp_path: Path) 
     assert [str(r) for r in planner.refusals] == [
         "missing.csv:4: column 3 (MISSING): is not one of the codes M, A"
     ]
-    assert all("C1" not in p["episode_ref"] for p in recorded)  # the ref names no child
+    # The council's key is opaque (a uuid5 of child and day): it names no child.
+    assert all(str(uuid.UUID(p["episode_ref"])) == p["episode_ref"] for p in recorded)
 
 
 def test_a_snapshot_without_a_missing_table_retracts_no_missing_record(tmp_path: Path) -> None:
@@ -300,3 +302,94 @@ def test_the_citys_yearly_returns_in_any_order_give_one_history(tmp_path: Path) 
             ends[name] = live.facts()
     assert len(ends["forward"]) > 1000
     assert ends["forward"] == ends["reverse"] == ends["mixed"]
+
+
+def _orders(tmp_path: Path, returns: dict[str, list[str]], **tables: list[str]) -> list[Live]:
+    """The returns imported in each order, then each imported again (which sends nothing)."""
+    folders = {
+        year: write(tmp_path / year, Episodes=rows, Header=[HEADER], **tables)
+        for year, rows in returns.items()
+    }
+    ends = []
+    for order in (list(folders), list(folders)[::-1]):
+        ledger, live = SourceLedger({}, {}), Live()
+        for year in order:
+            live.apply(plan(folders[year], ledger))
+        assert all(plan(folder, ledger).messages == [] for folder in folders.values()), order
+        ends.append(live)
+    assert ends[0].facts() == ends[1].facts()
+    return ends
+
+
+def _placements(live: Live) -> list[tuple[str, str, str]]:
+    return sorted(
+        (at[:10], kind.removeprefix("care."), orjson.loads(p).get("placement_ref", ""))
+        for kind, at, p in live.facts()
+        if kind.startswith("care.")
+    )
+
+
+def test_episodes_beginning_the_same_day_are_the_same_episodes_in_every_return(
+    tmp_path: Path,
+) -> None:
+    # 31 March 2017: a placement of hours (U5, ended that day), then K2, open at the year end;
+    # the 2016/17 return lists K2 first. The 2017/18 return shows K2 alone.
+    returns = {
+        "2016": [
+            EPISODES,
+            "C1,01/09/2015,S,C2,N1,U4,PR1,31/03/2017,X1,,,LE4 7,",
+            "C1,31/03/2017,P,C2,N1,K2,PR4,,,,,LE3 5,SC100001",
+            "C1,31/03/2017,P,C2,N1,U5,PR1,31/03/2017,X1,,,LE4 7,",
+        ],
+        "2017": [EPISODES, "C1,31/03/2017,P,C2,N1,K2,PR4,10/10/2017,E13,,,LE3 5,SC100001"],
+    }
+    [live, _] = _orders(tmp_path, returns)
+    assert _placements(live) == [
+        ("2015-09-01", "period_started", ""),
+        ("2015-09-01", "placement_started", "U4:LE4"),
+        ("2017-03-31", "placement_ended", "U4:LE4"),
+        ("2017-03-31", "placement_ended", "U5:LE4"),
+        ("2017-03-31", "placement_started", "SC100001"),
+        ("2017-03-31", "placement_started", "U5:LE4"),
+        ("2017-10-10", "period_ended", ""),
+        ("2017-10-10", "placement_ended", "SC100001"),
+    ]
+
+
+def test_a_decom_a_later_return_corrected_stays_corrected_in_either_order(tmp_path: Path) -> None:
+    returns = {
+        "2016": [EPISODES, "C1,01/06/2016,S,C2,N1,K2,PR4,,,,,LE3 5,SC100001"],
+        "2017": [EPISODES, "C1,02/06/2016,S,C2,N1,K2,PR4,15/01/2018,E13,,,LE3 5,SC100001"],
+    }
+    [live, _] = _orders(tmp_path, returns)
+    starts = [at for at, kind, _ in _placements(live) if kind.endswith("started")]
+    assert starts == ["2016-06-02", "2016-06-02"]
+
+
+def test_a_year_not_imported_leaves_the_history_before_it(tmp_path: Path) -> None:
+    returns = {
+        "2016": RETURN_2016,  # the June 2016 episode is open at the end of 2016/17 ...
+        # ... and the 2018/19 return shows a new period (2017/18's, not imported, ended it).
+        "2018": [EPISODES, "C1,01/10/2018,S,C2,N1,U4,PR1,,,,,LE4 7,"],
+    }
+    [live, _] = _orders(tmp_path, returns)
+    starts = [at for at, kind, _ in _placements(live) if kind == "period_started"]
+    assert starts == ["2015-09-01", "2018-10-01"]
+
+
+def test_a_missing_period_open_at_the_year_end_keeps_the_end_the_next_return_gives(
+    tmp_path: Path,
+) -> None:
+    head = "CHILD,DOB,MISSING,MIS_START,MIS_END"
+    for order in (("a", "b"), ("b", "a")):
+        ledger, live = SourceLedger({}, {}), Live()
+        returns = {
+            "a": write(tmp_path / order[0] / "a", Episodes=RETURN_2016, Header=[HEADER],
+                       Missing=[head, "C1,01/01/2005,M,30/03/2017,"]),
+            "b": write(tmp_path / order[0] / "b", Episodes=RETURN_2017, Header=[HEADER],
+                       Missing=[head, "C1,01/01/2005,M,30/03/2017,02/04/2017"]),
+        }  # fmt: skip
+        for name in order:
+            live.apply(plan(returns[name], ledger))
+        [record] = [orjson.loads(p) for k, _, p in live.facts() if k == "care.missing_recorded"]
+        assert record["ended_on"] == "2017-04-02", order

@@ -15,7 +15,7 @@ SYSTEM = "SSDA903 return"
 
 
 def read(path: Path, context: ReadContext) -> Iterator[Item | Refusal]:
-    found = read_return(path)
+    found = read_return(path, context.year)
     context.notices.extend(found.notices)
     context.rows += sum(len(found.rows(table)) for table in READ)
     yield from items(found, context)

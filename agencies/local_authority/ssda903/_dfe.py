@@ -8,7 +8,9 @@ row (a council's return that breaks a DfE rule is still what the council recorde
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import logging
 import warnings
 from collections.abc import Iterator
@@ -70,7 +72,12 @@ def check(found: Return, la_code: str | None) -> tuple[list[Notice], str]:
     broken: set[str] = set()
     failed: list[str] = []
     skipped = 0
-    with warnings.catch_warnings():
+    # Some rules print whole tables (children's rows): nothing they print is let out.
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
         warnings.simplefilter("ignore")
         store = create_datastore(frames, metadata)
         for code, rule in sorted(registry.items()):

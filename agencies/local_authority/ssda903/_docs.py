@@ -102,9 +102,10 @@ TABLES = (("Header", HEADER), ("Episodes", EPISODES), ("UASC", UASC), ("Missing"
 NOTES = (
     "Dates are DD/MM/YYYY as the DfE specifies (YYYY-MM-DD is accepted too), stamped at"
     " their London midnight.",
-    "The return's year is the financial year of its latest DECOM, DEC or MIS_START (a return"
-    " holds no later date). Where two returns show one episode (open on 31 March), the later"
-    " year's wins; an episode a return of its year should show and does not is retracted.",
+    "The return's year is the financial year of its median DEC, or of its latest DECOM where"
+    " that is later; `--year 2017/18` says it. Where two returns show one episode (open on 31"
+    " March), the later year's wins; an episode a return of its year, or of the year after"
+    " one that showed it open, should show and does not is retracted.",
     "Header and Episodes are needed; UASC and Missing when the council has any (a table not"
     " given is not read as 'no such children', even with --snapshot).",
     "Only what cannot become a valid event is refused (no CHILD, an unreadable DECOM or"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from typing import Any
 
 from agencies._fields import FieldError, Row, midnight
@@ -190,18 +190,54 @@ def _optional(
         return None
 
 
-def merge(known: list[Episode], read: list[Episode], year: int) -> list[Episode]:
-    """The child's episodes after a return of ``year`` that shows ``read`` of them."""
+def number(read: list[Episode]) -> list[Episode]:
+    """Name the episodes of one child that begin on the same day: the one that lasts beyond
+    the day is ``n`` 0 in every return that shows it; those that end that day (a placement of
+    hours) are 1, 2... in the order given. A return shows each the same way, whatever its
+    year, since an episode ending on its first day ends within that return's year."""
+    named: list[Episode] = []
+    by_day: dict[dt.date, list[Episode]] = {}
+    for episode in read:
+        by_day.setdefault(episode.decom, []).append(episode)
+    for day in by_day.values():
+        short = [e for e in day if e.dec == e.decom]
+        lasting = [e for e in day if e.dec != e.decom]
+        named += [replace(e, n=i) for i, e in enumerate(short, start=1)]
+        named += [replace(e, n=0 if i == 0 else len(short) + i) for i, e in enumerate(lasting)]
+    return named
+
+
+def order(episode: Episode) -> tuple[dt.date, int, int]:
+    """Episodes in the order they happened: on one day, those that ended that day first."""
+    return episode.decom, 0 if episode.dec == episode.decom else 1, episode.n
+
+
+def merge(known: list[Episode], read: list[Episode], year: int, years: list[int]) -> list[Episode]:
+    """The child's episodes after a return of ``year`` that shows ``read`` of them, given
+    the years of the returns that showed the child before (``years``).
+
+    An episode open at the end of one year's return must be in the next year's (every
+    episode open during a year is), so: one that the next year's return, already imported,
+    does not show was corrected away there, and is not added; one known open at the end of
+    the year before this return's that this return does not show is gone. An episode this
+    return's year showed before and this one does not (a resubmission) is gone too. Where
+    two returns show the same episode, the later year's wins.
+    """
     merged = {(e.decom, e.n): e for e in known}
     for episode in read:
         old = merged.get((episode.decom, episode.n))
-        if old is None or old.year <= year:
+        if old is not None:
+            if old.year <= year:
+                merged[episode.decom, episode.n] = episode
+        elif not (episode.dec is None and year + 1 in years):
             merged[episode.decom, episode.n] = episode
     shown = {(e.decom, e.n) for e in read}
     for key, old in list(merged.items()):
-        if key not in shown and old.year <= year and old.overlaps(year):
-            del merged[key]  # the return of its year (or a later one) should show it
-    return sorted(merged.values(), key=lambda e: (e.decom, e.n))
+        if key not in shown and (
+            (old.year == year and old.overlaps(year)) or (old.dec is None and old.year == year - 1)
+        ):
+            del merged[key]
+    return sorted(merged.values(), key=order)
 
 
 Person = dict[str, Any]

@@ -115,9 +115,46 @@ def items(found: Return, context: ReadContext) -> Iterator[Item | Refusal]:
     for child_id, row in children.uasc_rows.items():
         yield Item(keyed("uasc", child_id), row, _uasc(child_id, children, context.now, year))
     yield from _children(found, year, children, context)
+    starts: dict[tuple[str, str], int] = {}
     for row in found.rows("Missing"):
+        key = (row.raw("CHILD"), row.raw("MIS_START"))
+        if key[0] and key in starts:  # one record a child and day: the first is read
+            notes.append(
+                Notice(
+                    row.file,
+                    row.line,
+                    "MIS_START",
+                    "DfE rule 574",
+                    f"begins the day line {starts[key]}'s period does: not read",
+                )
+            )
+            continue
+        starts.setdefault(key, row.line)
         yield _missing(row, children, context.now, year)
     notes.extend(_unsent(found))
+    notes.extend(_absent(found, year, context))
+
+
+def _absent(found: Return, year: int, context: ReadContext) -> Iterator[Notice]:
+    """Children whose episode was open at the end of the year before, whom this return does
+    not show: said (as a count), not acted on, since their care history stands as it was."""
+    shown = {row.raw("CHILD") for row in found.rows("Episodes")}
+    absent = 0
+    for key, state in context.states.items():
+        kind, _, child_id = key.partition("\x1f")
+        if kind == "episodes" and child_id not in shown and year - 1 in state.get("years", []):
+            known = [episodes.Episode.from_state(e) for e in state["episodes"]]
+            absent += any(e.dec is None and e.year == year - 1 for e in known)
+    if absent and found.rows("Episodes"):
+        yield Notice(
+            found.rows("Episodes")[0].file,
+            None,
+            "CHILD",
+            "DfE: every episode open during the year",
+            f"{absent} children with an episode open at the end of"
+            " the year before are not in this return: their care is read as going on;"
+            " if it ended, the return should show it",
+        )
 
 
 def _unsent(found: Return) -> Iterator[Notice]:
@@ -228,7 +265,6 @@ def _children(
     for child_id, child_rows in rows.items():
         read: list[episodes.Episode] = []
         notes: list[Notice] = []
-        same_day: dict[dt.date, int] = {}
         seen: dict[tuple[str, ...], int] = {}
         for row in sorted(child_rows, key=lambda r: r.line):
             if not child_id:
@@ -248,12 +284,10 @@ def _children(
                 continue
             seen[cells] = row.line
             try:
-                day = row.date("DECOM")
-                assert day is not None
-                n = same_day[day] = same_day.get(day, -1) + 1
-                read.append(episodes.parse(row, year, n, context.now, notes))
+                read.append(episodes.parse(row, year, 0, context.now, notes))
             except FieldError as error:
                 yield refused(row, error)
+        read = episodes.number(read)
         if read:
             first = min(child_rows, key=lambda r: r.line)
             yield Item(
@@ -270,7 +304,8 @@ def _child(
 ) -> Callable[[State | None], Built]:
     def build(previous: State | None) -> Built:
         known = [episodes.Episode.from_state(e) for e in (previous or {}).get("episodes", [])]
-        merged = episodes.merge(known, read, year)
+        years = (previous or {}).get("years", [])
+        merged = episodes.merge(known, read, year, years)
         uasc = children.uasc_state(child_id, year, (previous or {}).get("uasc"))
 
         def uasc_on(day: dt.date) -> bool:
@@ -279,7 +314,10 @@ def _child(
             return uasc[1] is None or day < dt.date.fromisoformat(uasc[1])
 
         drafts = episodes.facts(merged, children.person(child_id), uasc_on)
-        state: State = {"episodes": [e.state() for e in merged]}
+        state: State = {
+            "episodes": [e.state() for e in merged],
+            "years": sorted({*years, year}),
+        }
         if uasc is not None:
             state["uasc"] = uasc
         return Built(drafts, state, tuple(notes))

@@ -123,7 +123,7 @@ class Return:
         return "unknown" if self.year is None else f"{self.year - 1}/{self.year % 100:02d}"
 
 
-def read_return(path: Path) -> Return:
+def read_return(path: Path, year: int | None = None) -> Return:
     """The tables of the return at ``path``: a folder of CSV files, an XML file, or a folder
     holding one XML file. Raises FileRefused when a table the hub needs is not there."""
     if path.is_dir():
@@ -157,7 +157,7 @@ def read_return(path: Path) -> Return:
                 f"{path.name}: has no {table} table (a CSV file with the columns"
                 f" {', '.join(COLUMNS[table])}); the hub needs it"
             )
-    found.year = collection_year(found)
+    found.year = year or collection_year(found)
     return found
 
 
@@ -293,17 +293,16 @@ def _leaves(node: Element) -> dict[str, str]:
 
 
 def collection_year(found: Return) -> int | None:
-    """The year the return is for, by its end (2018 for 2017/18): the financial year of the
-    median DEC, since the DfE's rules keep every DEC within the year (the field's own test
-    data has a DEC a day after it, so not the latest); without any DEC, of the latest DECOM
-    or MIS_START, which are never after the year."""
+    """The year the return is for, by its end (2018 for 2017/18), unless ``hub import --year``
+    says: the financial year of the median DEC (the DfE's rules keep every DEC within the
+    year; the field's own test data has one a day after it, so not the latest), or of the
+    latest DECOM where that is later (a DECOM is never after the year)."""
     ended = sorted(_dates(found, "Episodes", ("DEC",)))
-    if ended:
-        return _year_of(ended[len(ended) // 2])
-    began = list(_dates(found, "Episodes", ("DECOM",))) + list(
-        _dates(found, "Missing", ("MIS_START",))
-    )
-    return _year_of(max(began)) if began else None
+    began = [*_dates(found, "Episodes", ("DECOM",)), *_dates(found, "Missing", ("MIS_START",))]
+    years = [_year_of(ended[len(ended) // 2])] if ended else []
+    if began:  # no DECOM is after the year: a return of only open episodes is dated by it
+        years.append(_year_of(max(_dates(found, "Episodes", ("DECOM",)), default=max(began))))
+    return max(years) if years else None
 
 
 def _dates(found: Return, table: str, columns: tuple[str, ...]) -> Iterable[dt.date]:

@@ -72,6 +72,21 @@ def test_a_record_matches_a_police_episode_a_day_later_across_the_year_end_in_bs
     }
 
 
+def test_the_window_is_one_london_day_not_one_utc_day(history: History) -> None:
+    looked_after(history)
+    # 00:30 BST on 1 April is 31 March in UTC: two days from a record of 2 April there, one
+    # day in London, so they match; a record of 3 April (two London days) does not.
+    history.episode("E1", "2018-04-01T00:30:00+01:00", child(1))
+    council(history, "2018-04-02")
+    history.episode("E2", "2018-06-10T12:00:00+01:00", child(1))
+    council(history, "2018-06-12")
+    assert history.figures("missing-reconciliation", "2018/19") == {
+        "matched": 1,
+        "council_only": 1,
+        "police_only": 1,
+    }
+
+
 def test_two_council_records_a_day_apart_and_one_police_episode(history: History) -> None:
     looked_after(history)
     council(history, "2017-06-10")
