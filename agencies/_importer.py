@@ -13,6 +13,8 @@ from agencies._plan import Counts, Planner
 from agencies._registry import lookup
 from agencies.publisher import publish
 
+_RULES_SHOWN = 12
+
 
 @dataclass(frozen=True)
 class ImportReport:
@@ -52,7 +54,9 @@ class ImportReport:
             for notice in self.notices:
                 by_rule[notice.rule] = by_rule.get(notice.rule, 0) + 1
             ranked = sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0]))
-            lines.append("warnings by rule: " + ", ".join(f"{r} {n}" for r, n in ranked))
+            shown = ", ".join(f"{r} {n}" for r, n in ranked[:_RULES_SHOWN])
+            more = len(ranked) - _RULES_SHOWN
+            lines.append(f"warnings by rule: {shown}" + (f" and {more} more" if more > 0 else ""))
         if self.rules:
             lines.append(f"DfE rules: {self.rules}")
         if self.resent:
