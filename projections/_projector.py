@@ -265,10 +265,9 @@ class _Rederive:
             ("cost", derive.costs(root, la)),
         ):
             self.store.replace(table, root, rows, self.position)
-            for member in members[1:]:  # roots merged into this one hold nothing now
+        for member in members[1:]:  # roots merged into this one hold nothing now
+            for table in ("uasc", "plan", "cost", "reconcile"):
                 self.store.replace(table, member, [], self.position)
-        for member in members[1:]:
-            self.store.replace("reconcile", member, [], self.position)
         changed = self.store.set_status(members, root, timeline.signature())
         # Matched again when the records or who the child is changed (a changed episode is
         # matched again from _episode).

@@ -142,8 +142,7 @@ def _foi(args: argparse.Namespace, settings: Settings) -> int:
     projections.check_role(settings.role, suppress=suppress)
     period = projections.parse_period(args.period)
     as_of = projections.parse_as_of(args.as_of) if args.as_of else None
-    store = bootstrap.build_projection(settings)
-    projections.catch_up(bootstrap.build_application(settings), store)
+    _, store = _projection(settings)
     result = projections.answer(
         store,
         args.statistic,
@@ -175,9 +174,7 @@ def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
     projections.check_partnership(settings.role, "reconcile")
     period = projections.parse_period(args.period)
     as_of = projections.parse_as_of(args.as_of) if args.as_of else None
-    app = bootstrap.build_application(settings)
-    store = bootstrap.build_projection(settings)
-    projections.catch_up(app, store)
+    app, store = _projection(settings)
     data = projections.unmatched(store, period, key=queries.forum_key(app), as_of=as_of)
     _emit(projections.render_unmatched(data, args.format), args.out)
     return 0
@@ -202,6 +199,11 @@ def _caught_up(
     projections.check_partnership(settings.role, command)
     if args.threshold < 1 or args.window_days < 1:
         raise projections.BadArgument("--threshold and --window-days must be at least 1")
+    return _projection(settings)
+
+
+def _projection(settings: Settings) -> tuple[Any, projections.ProjectionStore]:
+    """The store and the projection, caught up with it."""
     app = bootstrap.build_application(settings)
     store = bootstrap.build_projection(settings)
     projections.catch_up(app, store)

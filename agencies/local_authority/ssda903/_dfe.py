@@ -116,8 +116,8 @@ def _frame(pd: Any, table: str, rows: list[Row]) -> Any:
 
 def _notices(found: Return, rule: Any, result: dict[str, list[Any]]) -> Iterator[Notice]:
     for table, positions in result.items():
-        rows = found.rows(table.removesuffix("_last"))
-        if table.endswith("_last") or not rows:
+        rows = found.rows(table)  # a rule's "_last" tables are last year's return: not given
+        if not rows:
             continue
         fields = [f for f in (rule.affected_fields or []) if f in COLUMNS.get(table, ())]
         for position in sorted({int(p) for p in positions if p == p}):

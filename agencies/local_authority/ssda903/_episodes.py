@@ -63,20 +63,9 @@ class Episode:
     @classmethod
     def from_state(cls, values: list[Any]) -> Episode:
         decom, n, rne, ls, place, kind, provider, district, urn, dec, rec, year = values
-        return cls(
-            dt.date.fromisoformat(decom),
-            n,
-            rne,
-            ls,
-            place,
-            kind,
-            provider,
-            district,
-            urn,
-            dt.date.fromisoformat(dec) if dec else None,
-            rec,
-            year,
-        )
+        ended = dt.date.fromisoformat(dec) if dec else None
+        start = dt.date.fromisoformat(decom)
+        return cls(start, n, rne, ls, place, kind, provider, district, urn, ended, rec, year)
 
     def overlaps(self, year: int) -> bool:
         first, last = year_bounds(year)

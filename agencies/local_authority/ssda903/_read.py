@@ -34,7 +34,8 @@ class Children:
         self.header = _firsts(found.rows("Header"), notes, "Header")
         for child_id, row in self.header.items():
             self.details[child_id] = _details(row, notes)
-        for child_id, row in _firsts(found.rows("UASC"), notes, "UASC").items():
+        self.uasc_rows = _firsts(found.rows("UASC"), notes, "UASC")
+        for child_id, row in self.uasc_rows.items():
             try:
                 self.uasc[child_id] = row.date("DUC", required=False)
             except FieldError:
@@ -48,7 +49,6 @@ class Children:
                     )
                 )
                 self.uasc[child_id] = None
-        self.uasc_rows = _firsts(found.rows("UASC"), [], "UASC")
 
     def person(self, child_id: str) -> dict[str, Any]:
         return child(la_child_id=child_id, **self.details.get(child_id, {}))
