@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from contracts._checks import nhs_number_is_valid, upn_check_letter, upn_is_valid
 from contracts._envelope import AGENCIES, Child, ChildIds, Envelope, Source
-from contracts._errors import ContractViolation
+from contracts._errors import ContractViolation, HubError
 from contracts._events import EVENT_TYPES, Event, parse_event, parse_payload
 from contracts.schema import json_schema
 from contracts.subjects import (
@@ -32,6 +32,7 @@ __all__ = [
     "Child",
     "ChildIds",
     "ContractViolation",
+    "HubError",
     "Envelope",
     "Event",
     "Source",
