@@ -1,42 +1,73 @@
-"""The composition root: the one place that builds the hub from its settings."""
+"""The composition root: the one place that builds the hub from its settings.
+
+Everything below it (domain, service, adapters, entrypoints) takes what it needs as
+parameters; only this module knows which adapter fills which port. The ``hub`` command's main
+is here too, so the CLI receives the wiring instead of importing it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
+from hub.adapters.application import HubApplication
 from hub.adapters.embedded_nats import EmbeddedNats
+from hub.adapters.feed import StoreFeed
+from hub.adapters.lease import WriterLease
+from hub.adapters.store import EventStore
 from hub.config import Settings
 from hub.errors import ConfigurationError
-from hub.service.application import HubApplication
-from hub.service.follower import Follower
+from hub.feed import FactFeed
 from hub.service.ingest import IngestService
-from hub.service.recorders import ProcessRecorder, Recorder, ThreadRecorder
-
-if TYPE_CHECKING:
-    from projections import ProjectionStore
+from hub.service.ordered import Recorder
+from projections import ProjectionStore
 
 log = logging.getLogger("hub")
+_LEASE_CHECK = 10.0
 
 
 def build_application(settings: Settings) -> HubApplication:
     return HubApplication(env=settings.store_env())
 
 
-def build_projection(settings: Settings) -> ProjectionStore:
-    from projections import ProjectionStore  # projections import hub's errors: not at import
+def build_store(settings: Settings) -> EventStore:
+    return EventStore(build_application(settings))
 
+
+def build_feed(settings: Settings) -> FactFeed:
+    return StoreFeed(build_store(settings))
+
+
+def build_projection(settings: Settings) -> ProjectionStore:
     return ProjectionStore(settings.projection_file, settings.lock_timeout)
 
 
 def build_ingest(settings: Settings) -> IngestService:
     return IngestService(
-        build_application(settings),
-        settings.stream,
-        target_deliveries=settings.target_retries + 1,
+        build_store(settings), settings.stream, target_deliveries=settings.target_retries + 1
     )
+
+
+def build_projector(settings: Settings) -> tuple[FactFeed, ProjectionStore]:
+    return build_feed(settings), build_projection(settings)
+
+
+def build_recorder(settings: Settings) -> Recorder:
+    """The ingest service where it runs: in the writer process, or on a thread."""
+    from hub.entrypoints.writer import WriterProcess, WriterThread
+
+    build = functools.partial(build_ingest, settings)  # picklable, for the writer process
+    if settings.writer == "thread":
+        return WriterThread(build)
+    return WriterProcess(build)
+
+
+def build_lease(settings: Settings) -> WriterLease:
+    return WriterLease(settings.data_dir, settings.postgres_options())
 
 
 @contextmanager
@@ -46,12 +77,22 @@ def nats_server(settings: Settings) -> Iterator[str]:
         yield settings.nats_url
         return
     with EmbeddedNats(settings.data_dir / "nats") as server:
-        settings.nats_url_file.write_text(server.url)
         log.info("started embedded nats-server on %s", server.url)
-        try:
-            yield server.url
-        finally:
-            settings.nats_url_file.unlink(missing_ok=True)
+        yield server.url
+
+
+@contextmanager
+def _published_url(settings: Settings, url: str) -> Iterator[None]:
+    """``nats.url`` for clients on this machine, for as long as this hub serves (the lease
+    makes this hub the only one that writes or removes it)."""
+    if settings.nats_url:
+        yield
+        return
+    settings.nats_url_file.write_text(url)
+    try:
+        yield
+    finally:
+        settings.nats_url_file.unlink(missing_ok=True)
 
 
 def client_nats_url(settings: Settings) -> str:
@@ -65,30 +106,85 @@ def client_nats_url(settings: Settings) -> str:
     )
 
 
-def build_recorder(settings: Settings) -> Recorder:
-    """The ingest service where it runs: in the writer process, or on a thread."""
-    if settings.writer == "thread":
-        return ThreadRecorder(build_ingest(settings))
-    return ProcessRecorder(settings)
-
-
 async def serve(settings: Settings) -> None:
-    """Run the hub until SIGINT/SIGTERM: the consumer, its writer, and the projector."""
+    """Run the hub until SIGINT/SIGTERM: the lease, NATS, the consumer, its writer, and the
+    projector. A second ``hub serve`` on the same store or data folder is refused."""
     # Imported here: FastStream takes a third of a second to import, which the read-only
     # commands (hub foi, hub status) need not pay.
-    from hub.entrypoints.consumer import create_app
+    from hub.adapters.jetstream import declare_streams
+    from hub.entrypoints.consumer import Consumer
+    from hub.entrypoints.projector import ProjectorProcess
 
-    recorder = build_recorder(settings)
-    follower = Follower(settings)
-    try:
-        with nats_server(settings) as url:
-            app = create_app(settings, recorder, url)
-            log.info(
-                "hub serving: store %s, writer %s",
-                "postgresql" if settings.database_url else settings.sqlite_path,
-                settings.writer,
-            )
-            await app.run(log_level=logging.getLevelName(settings.log_level.upper()))
-    finally:
-        recorder.close()
-        follower.close()
+    with build_lease(settings) as lease:
+        recorder = build_recorder(settings)
+        projector = ProjectorProcess(
+            functools.partial(build_projector, settings),
+            settings.follow_interval,
+            settings.log_level,
+        )
+        try:
+            with nats_server(settings) as url:
+                await declare_streams(url, settings)  # before a client is told where NATS is
+                app = Consumer(settings, recorder, url).app()
+                log.info(
+                    "hub serving: store %s, writer %s",
+                    "postgresql" if settings.database_url else settings.sqlite_path,
+                    settings.writer,
+                )
+                watch = asyncio.create_task(_keep_lease(lease, app))
+                try:
+                    with _published_url(settings, url):
+                        await app.run(log_level=logging.getLevelName(settings.log_level.upper()))
+                finally:
+                    watch.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watch
+        finally:
+            recorder.close(settings.shutdown_grace)
+            projector.close()
+
+
+async def _keep_lease(lease: WriterLease, app: object) -> None:
+    """Stop serving if another writer took the store's lease (a lost database session)."""
+    from faststream import FastStream
+
+    assert isinstance(app, FastStream)
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(_LEASE_CHECK)
+        if not await loop.run_in_executor(None, lease.check):
+            log.error("another hub serve took this store's writer lease: stopping")
+            app.exit()
+            return
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``hub`` command."""
+    from hub.entrypoints import cli
+
+    return cli.main(argv, Wiring)
+
+
+class Wiring:
+    """What the CLI's commands are given: builders bound to one set of settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def store(self) -> EventStore:
+        return build_store(self.settings)
+
+    def feed(self) -> FactFeed:
+        return build_feed(self.settings)
+
+    def projection(self) -> ProjectionStore:
+        return build_projection(self.settings)
+
+    def nats_url(self) -> str:
+        return client_nats_url(self.settings)
+
+    async def serve(self) -> None:
+        await serve(self.settings)
+
+    def with_settings(self, settings: Settings) -> Wiring:
+        return Wiring(settings)

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         description="times a correction whose target is not held is retried, ack_wait apart",
     )
     lock_timeout: int = Field(default=30, ge=1, description="seconds to wait for a locked store")
+    shutdown_grace: float = Field(
+        default=15.0,
+        gt=0,
+        description="seconds hub serve waits, when told to stop, for queued batches to be stored",
+    )
     writer: Literal["process", "thread"] = "process"
     log_level: str = "INFO"
     projection_path: Path | None = Field(
@@ -75,6 +80,20 @@ class Settings(BaseSettings):
     def nats_url_file(self) -> Path:
         """Where ``hub serve`` writes the URL of the nats-server it started."""
         return self.data_dir / "nats.url"
+
+    def postgres_options(self) -> dict[str, str] | None:
+        """psycopg connection keywords and the schema, for the store; None on SQLite."""
+        if not self.database_url:
+            return None
+        env = self.store_env()
+        return {
+            "dbname": env["HUB_POSTGRES_DBNAME"],
+            "host": env["HUB_POSTGRES_HOST"],
+            "port": env["HUB_POSTGRES_PORT"],
+            "user": env["HUB_POSTGRES_USER"],
+            "password": env["HUB_POSTGRES_PASSWORD"],
+            "schema": env["HUB_POSTGRES_SCHEMA"],
+        }
 
     def store_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for this store."""

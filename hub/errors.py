@@ -1,23 +1,36 @@
-"""The hub's exceptions, one tree::
+"""The one exception tree of the hub's public face. The CLI maps it to exit codes and messages
+in one place (``hub.entrypoints.cli``); ``str(error)`` is written for the person who ran it and
+never holds a child's details::
 
-    HubError
-    ├── ConfigurationError   a setting is missing or malformed
-    └── StoreUnavailable     the event store could not commit now; retry, never reject
-        └── StoreConflict    another writer stored some of the batch first; retry
+    HubError (contracts.HubError)        every failure the packages report
+    ├── ContractViolation (contracts)    a message is not a valid v1 event; the text is the reason
+    ├── AgencyError (agencies)           an export could not be imported (see agencies._errors)
+    ├── ProjectionError (projections)    BadArgument, NotAllowed (see projections._errors)
+    ├── ConfigurationError               a setting is missing or malformed
+    ├── InputError                       a file or folder named on the command line cannot be used
+    ├── StoreInUse                       another hub serve holds this store or data folder
+    └── StoreUnavailable                 the event store could not commit now; retry, never reject
+        └── StoreConflict                another writer stored some of the batch first; retry
 
-A message that is not a valid event is not an exception here: the intake turns it into a
-recorded rejection (see ``contracts.ContractViolation`` for the reason it carries).
+A message that is not a valid event is not raised past the intake: it becomes a recorded
+rejection with the ``ContractViolation``'s reason.
 """
 
 from __future__ import annotations
 
-
-class HubError(Exception):
-    """Raised for every failure the hub itself reports."""
+from contracts import HubError
 
 
 class ConfigurationError(HubError):
     """Raised when a setting is missing or malformed."""
+
+
+class InputError(HubError):
+    """Raised when a file or folder the caller named cannot be read or written."""
+
+
+class StoreInUse(HubError):
+    """Raised when another ``hub serve`` already holds the store's writer lease."""
 
 
 class StoreUnavailable(HubError):
@@ -26,3 +39,13 @@ class StoreUnavailable(HubError):
 
 class StoreConflict(StoreUnavailable):
     """Raised when another writer stored part of a batch first."""
+
+
+__all__ = [
+    "ConfigurationError",
+    "HubError",
+    "InputError",
+    "StoreConflict",
+    "StoreInUse",
+    "StoreUnavailable",
+]

@@ -15,7 +15,9 @@ Public face::
     year_ending("2018-03")                  # ("2017-04", "2018-03")
     render_trends(data, "json" | "md" | "html"); save_trend_chart(data, path)  # .png, .svg
 
-Errors are ``ProjectionError`` (``BadArgument``, ``NotAllowed``), part of ``hub.errors.HubError``.
+Errors are ``ProjectionError`` (``BadArgument``, ``NotAllowed``), under ``contracts.HubError``
+(the whole tree is drawn in ``hub.errors``). Facts come through the hub's read port,
+``hub.feed.FactFeed``, and nothing else of the hub.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ ProjectionError
 
 from __future__ import annotations
 
-from hub.errors import HubError
+from contracts import HubError
 
 
 class ProjectionError(HubError):

@@ -10,7 +10,7 @@ import orjson
 
 import contracts
 from contracts.examples import example_event, nhs_number
-from hub.bootstrap import build_application
+from hub.bootstrap import build_feed, build_store
 from hub.config import Settings
 from hub.domain.intake import Inbound
 from hub.service.ingest import IngestService
@@ -35,8 +35,9 @@ class History:
     def __init__(self, settings: Settings, start: str = "2010-01-01T00:00:00+00:00") -> None:
         self.settings = settings
         self.now = dt.datetime.fromisoformat(start)
-        self.app = build_application(settings)
-        self.ingest = IngestService(self.app, settings.stream, clock=lambda: self.now)
+        self.store = build_store(settings)
+        self.feed = build_feed(settings)
+        self.ingest = IngestService(self.store, settings.stream, clock=lambda: self.now)
         self.projection = ProjectionStore(settings.data_dir / "projection.sqlite")
         self._seq = 0
 
@@ -111,7 +112,7 @@ class History:
         *,
         suppress: bool = False,
     ) -> dict[str, Any]:
-        catch_up(self.app, self.projection)
+        catch_up(self.feed, self.projection)
         return answer(
             self.projection,
             statistic,
@@ -122,11 +123,11 @@ class History:
 
     def forum(self, month: str, **options: Any) -> dict[str, Any]:
         """The forum pack for ``month``, children under the hub's keyed pseudonyms."""
-        catch_up(self.app, self.projection)
+        catch_up(self.feed, self.projection)
         return forum(self.projection, parse_period(month), key=self.key, **options)
 
     def key(self, root: bytes) -> str:
-        return forum_key(self.app)(root)
+        return forum_key(self.store)(root)
 
     def figures(self, statistic: str, period: str, as_of: str | None = None) -> dict[str, Any]:
         """Raw figures (no suppression), plus ``orphans`` for episode statistics."""

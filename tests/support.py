@@ -12,12 +12,11 @@ import nats
 import orjson
 
 import contracts
-from hub.adapters.store import Table
-from hub.bootstrap import build_application, build_recorder
+from hub.bootstrap import build_recorder, build_store
 from hub.config import Settings
-from hub.entrypoints.consumer import create_broker
+from hub.entrypoints.consumer import Consumer
 from hub.service import queries
-from hub.service.recorders import Recorder
+from hub.service.ordered import Recorder
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:
@@ -36,16 +35,16 @@ class Store:
     """Read side of a hub's store, as ``hub status`` and ``hub rejects`` see it."""
 
     def __init__(self, settings: Settings) -> None:
-        self.app = build_application(settings)
+        self.store = build_store(settings)
 
     def status(self) -> dict[str, int]:
-        return queries.status(self.app)
+        return queries.status(self.store)
 
     def rejects(self) -> list[dict[str, Any]]:
-        return queries.rejects(self.app)
+        return queries.rejects(self.store)
 
     def facts(self) -> list[Any]:
-        return list(Table(self.app.recorder, self.app.mapper).read())
+        return list(self.store.facts.all())
 
     def stored(self) -> int:
         return self.status()["stored"]
@@ -57,14 +56,13 @@ async def running_hub(
 ) -> AsyncIterator[Store]:
     """The hub's consumer running in this event loop, as ``hub serve`` runs it."""
     recorder = recorder or build_recorder(settings)
-    broker = create_broker(settings, recorder, url)
-    await broker.start()
+    consumer = Consumer(settings, recorder, url)
+    await consumer.start()
     try:
         yield Store(settings)
     finally:
-        await broker.writer.close()  # type: ignore[attr-defined]
-        await broker.stop()
-        recorder.close()
+        await consumer.stop()
+        recorder.close(settings.shutdown_grace)
 
 
 async def publish(

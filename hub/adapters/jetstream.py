@@ -1,30 +1,84 @@
-"""The JetStream stream and durable consumer the hub reads, configured in one place.
+"""The JetStream streams and the durable consumer the hub reads, configured in one place.
+
+Two streams, so the hub never reads what it writes:
+
+- ``HUB_STREAM`` (``SAFEGUARDING``) holds the agencies' events, one subject space per known
+  agency (``safeguarding.v1.<agency>.>``); the hub's durable consumer reads it;
+- ``<HUB_STREAM>_NOTICES`` holds what the hub tells agencies: reject notices on
+  ``safeguarding.v1.rejected.<agency>`` (and the notifications of ``safeguarding.v1.notify.>``).
+
+A store first served by an older hub has one stream on ``safeguarding.v1.>`` holding both;
+``declare_streams`` narrows it to the agencies' subjects before the notices stream is added
+(NATS refuses streams whose subjects overlap); its old notices stay in it and the intake passes
+them over. A publish on a subject no stream captures (an unknown agency) is refused at once:
+the publisher gets "no responders", not a silent loss.
 
 Every message is acknowledged on its own (``AckPolicy.EXPLICIT``), after the batch it came in
-is committed. Cumulative acks (``AckPolicy.ALL``, one per batch) were tried and dropped: FastStream
-0.7.8's pull loop can lose a partly fetched batch when nats-py raises a plain
-``asyncio.TimeoutError`` it does not catch (or on a closed connection), and a later cumulative
-ack would then acknowledge those messages unstored. With explicit acks they are redelivered after
-``ack_wait``. ``max_ack_pending`` leaves room for such stranded messages beside the two batches
-in flight (one stored while the next is fetched).
+is committed, so a message fetched but not stored is redelivered after ``ack_wait``.
+``max_ack_pending`` leaves room for two batches in flight (one stored while the next is
+fetched) and for messages stranded by a dropped connection.
 """
 
 from __future__ import annotations
 
+import logging
+
+import nats
 from faststream.nats import JStream
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
 
 import contracts
 from hub.config import Settings
 
+log = logging.getLogger("hub.consumer")
+
+
+def event_subjects() -> list[str]:
+    return [contracts.subject_for(agency, ">") for agency in contracts.AGENCIES]
+
+
+def notice_subjects() -> list[str]:
+    return [contracts.rejected_subject(">"), f"{contracts.ALL[:-1]}notify.>"]
+
+
+def notices_stream(settings: Settings) -> str:
+    return f"{settings.stream}_NOTICES"
+
 
 def stream(settings: Settings) -> JStream:
-    return JStream(
-        name=settings.stream,
-        subjects=[contracts.ALL],
-        storage=StorageType.FILE,
-        duplicate_window=settings.duplicate_window,
-    )
+    """The events stream, for FastStream's subscriber; declared by ``declare_streams``
+    (FastStream's own declaration only ever adds subjects, so it cannot narrow an old one)."""
+    return JStream(name=settings.stream, declare=False)
+
+
+async def declare_streams(url: str, settings: Settings) -> None:
+    """Create or bring up to date both streams, events first."""
+    client = await nats.connect(url)
+    try:
+        js = client.jetstream()
+        for name, subjects in (
+            (settings.stream, event_subjects()),
+            (notices_stream(settings), notice_subjects()),
+        ):
+            config = StreamConfig(
+                name=name,
+                subjects=subjects,
+                storage=StorageType.FILE,
+                duplicate_window=settings.duplicate_window,
+            )
+            try:
+                held = (await js.stream_info(name)).config
+            except NotFoundError:
+                await js.add_stream(config)
+                continue
+            if sorted(held.subjects or ()) != sorted(config.subjects or ()) or (
+                held.duplicate_window != config.duplicate_window
+            ):
+                log.info("updating stream %s to subjects %s", name, subjects)
+                await js.update_stream(config)
+    finally:
+        await client.close()
 
 
 def consumer_config(settings: Settings) -> ConsumerConfig:

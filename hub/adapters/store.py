@@ -1,66 +1,100 @@
 """The hub's tables, all written through the eventsourcing library's recorders.
 
-- the application's own table: the facts, in order; its notification id is the global position;
+- the application's own table: the facts, in order; its notification id is the position;
 - ``<name>_identifiers``: the identity registry (identifier digest -> hub child);
-- ``<name>_rejections``: messages that were not valid events.
+- ``<name>_rejections``: messages that were not valid events;
+- ``<name>_keys``: the secrets the hub generated for itself.
 
-Only the facts are in the notification log, so projections follow facts and nothing else.
-The library has no "which of these ids are stored?" query, which idempotent batches need;
-it is the only SQL written here, once per backend.
+Only the facts are in the notification log, so readers follow facts and nothing else. The
+library has no "which of these ids are stored?" query, which idempotent batches need; it is the
+only SQL written here, once per backend. The library's persistence errors become the hub's
+``StoreUnavailable``/``StoreConflict`` here, at the port, so nothing above sees them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Collection, Iterator, Sequence
+from functools import wraps
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     Mapper,
     Notification,
+    PersistenceError,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 from psycopg.sql import SQL, Identifier
 
+from hub.adapters.application import HubApplication
 from hub.adapters.sqlite_recorder import SQLiteBatchRecorder
+from hub.domain.events import FactRecorded, IdentifierRegistered, KeyGenerated, MessageRejected
+from hub.errors import StoreConflict, StoreUnavailable
 
 _CHUNK = 500
+E = TypeVar("E", bound=DomainEvent)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-class Table:
-    """One recorder's table, with the few reads the hub needs beyond the library's API."""
+def _translated(method: Callable[P, R]) -> Callable[P, R]:
+    """The library's persistence errors, as the hub's: all mean "try this again"."""
+
+    @wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except IntegrityError as error:
+            raise StoreConflict("another writer stored part of this batch") from error
+        except PersistenceError as error:
+            raise StoreUnavailable(f"event store unavailable: {type(error).__name__}") from None
+
+    return call
+
+
+class RecorderTable(Generic[E]):
+    """One recorder's table of events, with the few reads the hub needs beyond the library's."""
 
     def __init__(self, recorder: ApplicationRecorder, mapper: Mapper[UUID]) -> None:
         self.recorder = recorder
         self.mapper = mapper
 
-    def insert(self, events: Sequence[Any]) -> Sequence[int] | None:
+    def _insert(self, events: Sequence[DomainEvent]) -> Sequence[int]:
         stored = [self.mapper.to_stored_event(event) for event in events]
-        return self.recorder.insert_events(stored) if stored else None
+        return (self.recorder.insert_events(stored) or []) if stored else []
 
-    def insert_new(self, events: Sequence[Any]) -> None:
-        """Insert, skipping events already stored (a redelivered batch)."""
-        stored = self.existing([event.originator_id for event in events])
-        fresh = [event for event in events if event.originator_id not in stored]
+    @_translated
+    def add_new(self, events: Sequence[E]) -> None:
+        held = self._existing_all([event.originator_id for event in events])
+        fresh = [event for event in events if event.originator_id not in held]
         try:
-            self.insert(fresh)
+            self._insert(fresh)
         except IntegrityError:
             # Another writer stored some meanwhile: fall back to one at a time.
             for event in fresh:
                 try:
-                    self.insert([event])
+                    self._insert([event])
                 except IntegrityError:
                     continue
 
-    def get(self, id: UUID) -> Any | None:
+    @_translated
+    def get(self, id: UUID) -> E | None:
         stored = self.recorder.select_events(id, limit=1)
-        return self.mapper.to_domain_event(stored[0]) if stored else None
+        return cast(E, self.mapper.to_domain_event(stored[0])) if stored else None
 
+    def all(self) -> Iterator[E]:
+        for notification in self.notifications():
+            yield cast(E, self.mapper.to_domain_event(notification))
+
+    @_translated
     def existing(self, ids: Collection[UUID]) -> set[UUID]:
+        return self._existing_all(ids)
+
+    def _existing_all(self, ids: Collection[UUID]) -> set[UUID]:
         ids = list(ids)
         found: set[UUID] = set()
         for start in range(0, len(ids), _CHUNK):
@@ -86,6 +120,7 @@ class Table:
             cursor.execute(query, (ids,))
             return {UUID(str(row["originator_id"])) for row in cursor.fetchall()}
 
+    @_translated
     def count(self) -> int:
         recorder = self.recorder
         if isinstance(recorder, SQLiteApplicationRecorder):
@@ -101,26 +136,56 @@ class Table:
             row = cursor.fetchone()
             return int(row["n"]) if row else 0
 
+    @_translated
     def position(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def read(self, after: int = 0, page: int = 1000) -> Iterator[Any]:
-        """Every event in the table, in recorded order."""
-        for notification in self.notifications(after, page):
-            yield self.mapper.to_domain_event(notification)
+    @_translated
+    def page(self, after: int, limit: int) -> Sequence[Notification]:
+        return self.recorder.select_notifications(after, limit, inclusive_of_start=False)
 
     def notifications(self, after: int = 0, page: int = 1000) -> Iterator[Notification]:
         while True:
-            notifications = self.recorder.select_notifications(
-                after, page, inclusive_of_start=False
-            )
+            notifications = self.page(after, page)
             yield from notifications
             if len(notifications) < page:
                 return
             after = notifications[-1].id
 
 
-def side_table(app: Application[UUID], purpose: str) -> Table:
+class FactTable(RecorderTable[FactRecorded]):
+    """The application's own table: the log of facts."""
+
+    @_translated
+    def append(self, facts: Sequence[FactRecorded]) -> int:
+        # The recorder directly: Application.save checks each event against a runtime
+        # Protocol, which costs more than the insert itself.
+        return max(self._insert(facts), default=0)
+
+    def last(self) -> FactRecorded | None:
+        last = self.position()
+        if not last:
+            return None
+        notifications = self.page(last - 1, 1)
+        return cast(FactRecorded, self.mapper.to_domain_event(notifications[0]))
+
+
+class EventStore:
+    """The hub's tables in the application's database (``hub.service.ports.Store``)."""
+
+    def __init__(self, app: HubApplication) -> None:
+        self.app = app
+        self.facts = FactTable(app.recorder, app.mapper)
+        self.identifiers: RecorderTable[IdentifierRegistered] = _side_table(app, "identifiers")
+        self.rejections: RecorderTable[MessageRejected] = _side_table(app, "rejections")
+        self.keys: RecorderTable[KeyGenerated] = _side_table(app, "keys")
+
+    def close(self) -> None:
+        self.app.close()
+
+
+@_translated
+def _side_table(app: HubApplication, purpose: str) -> RecorderTable[Any]:
     """A further table in the application's database, e.g. ``hub_rejections``."""
     factory = app.factory
     name = f"{app.name.lower()}_{purpose}"
@@ -132,7 +197,7 @@ def side_table(app: Application[UUID], purpose: str) -> Table:
     else:
         raise TypeError(f"unsupported persistence module: {type(factory).__module__}")
     recorder.create_table()
-    return Table(recorder, app.mapper)
+    return RecorderTable(recorder, app.mapper)
 
 
-__all__ = ["Table", "side_table"]
+__all__ = ["EventStore", "FactTable", "RecorderTable"]

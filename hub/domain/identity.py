@@ -32,6 +32,7 @@ class IdentityRegistry:
         self.pseudonyms = pseudonyms
         self._known: dict[bytes, UUID] = {}
         self._staged: dict[bytes, UUID] = {}
+        self._since_mark: list[bytes] = []
         self.reload(known or {})
 
     def reload(self, known: Mapping[UUID, UUID]) -> None:
@@ -39,6 +40,7 @@ class IdentityRegistry:
         # Keyed by the identifier's digest (the bytes of its registry id): no UUID per lookup.
         self._known = {id.bytes: child for id, child in known.items()}
         self._staged.clear()
+        self._since_mark = []
 
     def __len__(self) -> int:
         return len(self._known)
@@ -57,7 +59,18 @@ class IdentityRegistry:
         child_id = found[0] if found else self.pseudonyms.child_id(keys[0])
         for id in new:
             self._staged[id] = child_id
+        self._since_mark.extend(new)
         return Resolution(child_id, tuple(found[1:]), tuple(new))
+
+    def mark(self) -> None:
+        """Start a message: ``undo`` then unstages only what resolving it staged."""
+        self._since_mark = []
+
+    def undo(self) -> None:
+        """The message since ``mark`` is not recorded: forget the identifiers it staged."""
+        for digest in self._since_mark:
+            del self._staged[digest]
+        self._since_mark = []
 
     def staged(self) -> dict[UUID, UUID]:
         """Identifiers first seen in this batch: registry id -> hub child."""
@@ -67,3 +80,4 @@ class IdentityRegistry:
         """The batch that staged these identifiers is stored: make them known."""
         self._known.update(self._staged)
         self._staged.clear()
+        self._since_mark = []

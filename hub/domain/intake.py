@@ -24,9 +24,14 @@ import contracts
 from contracts import ContractViolation, Envelope
 from hub.domain.events import FactRecorded, MessageRejected, fact_id, rejection_id
 from hub.domain.identity import IdentityRegistry
+from hub.errors import StoreUnavailable
 
 log = logging.getLogger("hub.intake")
 CORRECTIONS = ("record.corrected", "record.retracted")
+INTERNAL_ERROR = (
+    "the hub could not record this message (an internal error, logged for the hub's "
+    "operators); it is kept and can be re-sent once fixed"
+)
 IDENTITY = ("identity.linked", "identity.unlinked")
 
 
@@ -98,11 +103,12 @@ class Intake:
             except ContractViolation as error:
                 decisions.rejections.append(self._reject(message, str(error), now))
             except Exception as error:  # a fault in validation must not hold up the stream
-                decisions.rejections.append(self._internal_error(message, error, now))
+                decisions.rejections.append(self.internal_error(message, error, now))
         ids = [fact_id(event.event_id) for _, event, _ in parsed]
         stored = self.facts.existing(ids)
         in_batch: dict[UUID, FactRecorded] = {}
         for (message, event, body), id in zip(parsed, ids, strict=True):
+            self.registry.mark()
             try:
                 fact = self._decide_one(message, event, body, id, stored, in_batch, now)
             except (_Refused, ContractViolation) as refusal:
@@ -112,6 +118,16 @@ class Intake:
                 continue
             except _Early:
                 decisions.deferred.append(message.stream_seq)
+                continue
+            except StoreUnavailable:
+                raise  # the whole batch is tried again
+            except Exception as error:
+                # A fault in the hub's own code (identity resolution, a lookup): this message
+                # is refused and kept, the rest of the batch goes on.
+                self.registry.undo()
+                decisions.rejections.append(
+                    self.internal_error(message, error, now, str(event.event_id))
+                )
                 continue
             if fact is None:
                 decisions.duplicates += 1
@@ -217,22 +233,18 @@ class Intake:
         other_joined = [str(child) for child in other.joined]
         return str(own.child_id), joined, str(other.child_id), other_joined
 
-    def _internal_error(
-        self, message: Inbound, error: Exception, now: dt.datetime
+    def internal_error(
+        self, message: Inbound, error: BaseException, now: dt.datetime, event_id: str | None = None
     ) -> MessageRejected:
-        # The traceback's frames, not the error's text, which may quote the message.
+        """A reject for a message the hub's own code failed on: kept, and logged with the
+        traceback's frames, not the error's text, which may quote the message."""
         log.error(
-            "could not validate stream message %d (%s):\n%s",
+            "could not record stream message %d (%s):\n%s",
             message.stream_seq,
             type(error).__name__,
             "".join(traceback.format_tb(error.__traceback__)),
         )
-        return self._reject(
-            message,
-            "the hub could not validate this message (an internal error, logged for the hub's "
-            "operators); it is kept and can be re-sent once fixed",
-            now,
-        )
+        return self._reject(message, INTERNAL_ERROR, now, event_id)
 
     def _reject(
         self, message: Inbound, reason: str, now: dt.datetime, event_id: str | None = None

@@ -1,4 +1,13 @@
-"""The ``hub`` command. Each subcommand parses its arguments, makes one call, and prints."""
+"""The ``hub`` command. Each subcommand parses its arguments, makes one call, and prints.
+
+The commands are given their wiring (``hub.bootstrap.Wiring``) rather than importing it, and
+every error is turned into a message and an exit status here, in ``main``, and nowhere else:
+
+    0    done                 3    not allowed for this role (NotAllowed)
+    1    done, some refused    4    the store is unavailable, or in use by another hub serve
+    2    a usage, input or configuration error (every other HubError, a file not found)
+    130  interrupted (Ctrl-C)
+"""
 
 from __future__ import annotations
 
@@ -8,56 +17,109 @@ import logging
 import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 import contracts
 import projections
-from hub import bootstrap
 from hub.config import Settings
-from hub.errors import ConfigurationError, HubError
+from hub.errors import ConfigurationError, HubError, InputError, StoreInUse, StoreUnavailable
+from hub.feed import FactFeed
 from hub.service import queries
+from hub.service.ports import Store
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class Wiring(Protocol):
+    """What the commands need built, for one set of settings (see ``hub.bootstrap``)."""
+
+    settings: Settings
+
+    def store(self) -> Store: ...
+
+    def feed(self) -> FactFeed: ...
+
+    def projection(self) -> projections.ProjectionStore: ...
+
+    def nats_url(self) -> str: ...
+
+    async def serve(self) -> None: ...
+
+    def with_settings(self, settings: Settings) -> Wiring: ...
+
+
+_EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (projections.NotAllowed, 3),
+    (StoreUnavailable, 4),
+    (StoreInUse, 4),
+    (HubError, 2),
+)
+
+
+def main(argv: Sequence[str] | None, wire: Callable[[Settings], Wiring]) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValueError as error:  # pydantic's ValidationError: a HUB_* variable is malformed
+        print(f"hub: a HUB_* setting is not valid: {_first_line(error)}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args.run(args, settings) or 0)
+        return int(args.run(args, wire(settings)) or 0)
     except HubError as error:
         print(f"hub: {error}", file=sys.stderr)
+        return next(code for kind, code in _EXIT_CODES if isinstance(error, kind))
+    except BrokenPipeError:
+        # The reader went away (`hub foi ... | head`): not an error of ours. Point stdout at
+        # nothing so the interpreter's final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:  # a file or folder named on the command line
+        where = f" {error.filename}" if error.filename else ""
+        print(f"hub: cannot use{where}: {error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    asyncio.run(bootstrap.serve(settings))
+def _first_line(error: Exception) -> str:
+    lines = str(error).splitlines()
+    return " ".join(lines[1:3]) if len(lines) > 2 else str(error)
+
+
+def _serve(args: argparse.Namespace, wiring: Wiring) -> int:
+    asyncio.run(wiring.serve())
     return 0
 
 
-def _publish(args: argparse.Namespace, settings: Settings) -> int:
+def _publish(args: argparse.Namespace, wiring: Wiring) -> int:
     from agencies import publish_lines
 
-    url = bootstrap.client_nats_url(settings)
-    with args.file.open("rb") as lines:
+    url = wiring.nats_url()
+    with _open(args.file) as lines:
         report = asyncio.run(publish_lines(url, args.agency, lines))
     print(f"published {report.published}, duplicate {report.duplicates}")
     return 0
 
 
+def _open(path: Path) -> Any:
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a JSONL file")
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    return path.open("rb")
+
+
 _SHOWN_REFUSALS = 50
 
 
-def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from agencies import AgencyError, import_file
+def _import(args: argparse.Namespace, wiring: Wiring) -> int:
+    from agencies import import_file
     from agencies._docs import render
 
     if args.formats:
@@ -68,22 +130,22 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
             "give AGENCY KIND FILE, e.g. `hub import police missing-incidents incidents.csv`;"
             " `hub import --formats` lists the kinds and their columns"
         )
-    url = bootstrap.client_nats_url(settings)
-    try:
-        report = asyncio.run(
-            import_file(
-                url,
-                settings.ledger_file,
-                args.agency,
-                args.kind,
-                args.file,
-                snapshot=args.snapshot,
-                la_code=settings.la_code,
-                year=_return_year(args.year),
-            )
+    if not args.file.exists():
+        raise InputError(f"{args.file}: no such file or folder")
+    settings = wiring.settings
+    url = wiring.nats_url()
+    report = asyncio.run(
+        import_file(
+            url,
+            settings.ledger_file,
+            args.agency,
+            args.kind,
+            args.file,
+            snapshot=args.snapshot,
+            la_code=settings.la_code,
+            year=_return_year(args.year),
         )
-    except AgencyError as error:
-        raise HubError(str(error)) from None
+    )
     for refusal in report.refusals[:_SHOWN_REFUSALS]:
         print(f"refused {refusal}", file=sys.stderr)
     if len(report.refusals) > _SHOWN_REFUSALS:
@@ -106,18 +168,16 @@ def _return_year(text: str | None) -> int | None:
     return period.end.year
 
 
-def _status(args: argparse.Namespace, settings: Settings) -> int:
-    app = bootstrap.build_application(settings)
-    status: dict[str, Any] = dict(queries.status(app))
-    if settings.projection_file.exists():
-        status["projected"] = bootstrap.build_projection(settings).head()[0]
+def _status(args: argparse.Namespace, wiring: Wiring) -> int:
+    status: dict[str, Any] = dict(queries.status(wiring.store()))
+    if wiring.settings.projection_file.exists():
+        status["projected"] = wiring.projection().head()[0]
     _print(status, args.format)
     return 0
 
 
-def _rejects(args: argparse.Namespace, settings: Settings) -> int:
-    app = bootstrap.build_application(settings)
-    rows = queries.rejects(app, args.agency)
+def _rejects(args: argparse.Namespace, wiring: Wiring) -> int:
+    rows = queries.rejects(wiring.store(), args.agency)
     if args.format == "json":
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
@@ -127,7 +187,8 @@ def _rejects(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _foi(args: argparse.Namespace, settings: Settings) -> int:
+def _foi(args: argparse.Namespace, wiring: Wiring) -> int:
+    settings = wiring.settings
     if args.list:
         for stat in projections.STATISTICS.values():
             print(f"{stat.name}  ({stat.tag})\n  figures: {', '.join(stat.figures)}")
@@ -142,7 +203,7 @@ def _foi(args: argparse.Namespace, settings: Settings) -> int:
     projections.check_role(settings.role, suppress=suppress)
     period = projections.parse_period(args.period)
     as_of = projections.parse_as_of(args.as_of) if args.as_of else None
-    _, store = _projection(settings)
+    _, store = _projection(wiring)
     result = projections.answer(
         store,
         args.statistic,
@@ -155,14 +216,14 @@ def _foi(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _forum(args: argparse.Namespace, settings: Settings) -> int:
+def _forum(args: argparse.Namespace, wiring: Wiring) -> int:
     month = projections.parse_period(args.month)
     if month.label != args.month or len(args.month) != 7:
         raise projections.BadArgument("--month takes a month: YYYY-MM, e.g. 2018-03")
-    app, store = _caught_up(args, settings, "forum")
+    hub, store = _caught_up(args, wiring, "forum")
     repeat = {"threshold": args.threshold, "window_days": args.window_days}
     with store.reading():  # the pack and its trend chart from one position
-        pack = projections.forum(store, month, key=queries.forum_key(app), **repeat)
+        pack = projections.forum(store, month, key=queries.forum_key(hub), **repeat)
         trends = None
         if args.format == "html":  # the pack's chart of the twelve months to its month
             trends = projections.trends(store, *projections.year_ending(args.month), **repeat)
@@ -170,18 +231,18 @@ def _forum(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    projections.check_partnership(settings.role, "reconcile")
+def _reconcile(args: argparse.Namespace, wiring: Wiring) -> int:
+    projections.check_partnership(wiring.settings.role, "reconcile")
     period = projections.parse_period(args.period)
     as_of = projections.parse_as_of(args.as_of) if args.as_of else None
-    app, store = _projection(settings)
-    data = projections.unmatched(store, period, key=queries.forum_key(app), as_of=as_of)
+    hub, store = _projection(wiring)
+    data = projections.unmatched(store, period, key=queries.forum_key(hub), as_of=as_of)
     _emit(projections.render_unmatched(data, args.format), args.out)
     return 0
 
 
-def _trends(args: argparse.Namespace, settings: Settings) -> int:
-    _, store = _caught_up(args, settings, "trends")
+def _trends(args: argparse.Namespace, wiring: Wiring) -> int:
+    _, store = _caught_up(args, wiring, "trends")
     data = projections.trends(
         store, args.first, args.last, threshold=args.threshold, window_days=args.window_days
     )
@@ -193,52 +254,54 @@ def _trends(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _caught_up(
-    args: argparse.Namespace, settings: Settings, command: str
-) -> tuple[Any, projections.ProjectionStore]:
+    args: argparse.Namespace, wiring: Wiring, command: str
+) -> tuple[Store, projections.ProjectionStore]:
     """The store and the projection, caught up, for a partnership command."""
-    projections.check_partnership(settings.role, command)
+    projections.check_partnership(wiring.settings.role, command)
     if args.threshold < 1 or args.window_days < 1:
         raise projections.BadArgument("--threshold and --window-days must be at least 1")
-    return _projection(settings)
+    return _projection(wiring)
 
 
-def _projection(settings: Settings) -> tuple[Any, projections.ProjectionStore]:
+def _projection(wiring: Wiring) -> tuple[Store, projections.ProjectionStore]:
     """The store and the projection, caught up with it."""
-    app = bootstrap.build_application(settings)
-    store = bootstrap.build_projection(settings)
-    projections.catch_up(app, store)
-    return app, store
+    hub = wiring.store()
+    store = wiring.projection()
+    projections.catch_up(wiring.feed(), store)
+    return hub, store
 
 
 def _emit(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        _writable(out).write_text(text, encoding="utf-8")
         print(f"wrote {out}", file=sys.stderr)
 
 
-def _demo(args: argparse.Namespace, settings: Settings) -> int:
+def _demo(args: argparse.Namespace, wiring: Wiring) -> int:
     from hub.entrypoints import demo
 
     if "HUB_DATA_DIR" not in os.environ:
-        settings = settings.model_copy(update={"data_dir": Path(".hub-demo")})
-    return demo.run(settings, scale=args.scale, seed=args.seed)
+        wiring = wiring.with_settings(
+            wiring.settings.model_copy(update={"data_dir": Path(".hub-demo")})
+        )
+    return demo.run(wiring, scale=args.scale, seed=args.seed)
 
 
-def _project(args: argparse.Namespace, settings: Settings) -> int:
-    store = bootstrap.build_projection(settings)
-    applied = projections.catch_up(bootstrap.build_application(settings), store)
+def _project(args: argparse.Namespace, wiring: Wiring) -> int:
+    store = wiring.projection()
+    applied = projections.catch_up(wiring.feed(), store)
     print(f"projection at position {store.head()[0]} ({applied} facts applied)")
     return 0
 
 
-def _schema(args: argparse.Namespace, settings: Settings) -> int:
+def _schema(args: argparse.Namespace, wiring: Wiring) -> int:
     _write(orjson.dumps(contracts.json_schema(), option=orjson.OPT_INDENT_2), args.out)
     return 0
 
 
-def _asyncapi(args: argparse.Namespace, settings: Settings) -> int:
+def _asyncapi(args: argparse.Namespace, wiring: Wiring) -> int:
     from faststream.nats import NatsBroker
 
     from hub.entrypoints.consumer import specification
@@ -260,8 +323,16 @@ def _write(data: bytes, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(data.decode() + "\n")
     else:
-        out.write_bytes(data + b"\n")
+        _writable(out).write_bytes(data + b"\n")
         print(f"wrote {out}", file=sys.stderr)
+
+
+def _writable(out: Path) -> Path:
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder; give a file name")
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: the folder {out.parent} does not exist")
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -399,7 +470,3 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--out", type=Path)
         sub.set_defaults(run=run)
     return parser
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

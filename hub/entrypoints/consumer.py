@@ -1,8 +1,8 @@
-"""The hub's FastStream application: one batch subscriber on ``safeguarding.v1.>``.
+"""The hub's FastStream application: one batch subscriber on the agencies' subjects.
 
 The handler is thin: it hands the fetched batch to the ordered writer and returns, so the next
 batch is fetched while this one is stored. The writer records it in the writer process, then
-this module publishes reject notices and acknowledges what was committed.
+``Consumer._settle`` publishes reject notices and acknowledges what was committed.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from nats.aio.msg import Msg
 
 import contracts
 from hub.adapters import jetstream
+from hub.adapters.pull import use_reliable_pull
 from hub.config import Settings
 from hub.domain.events import MessageRejected
 from hub.domain.intake import Inbound
-from hub.entrypoints.ordered import OrderedWriter
 from hub.service.ingest import Outcome
-from hub.service.recorders import Recorder
+from hub.service.ordered import OrderedWriter, Recorder
 
 log = logging.getLogger("hub.consumer")
 BatchMessage = Annotated[NatsBatchMessage, Context("message")]
@@ -37,38 +37,111 @@ async def _no_decode(message: StreamMessage[Any]) -> None:
     return
 
 
-def create_broker(settings: Settings, recorder: Recorder, url: str) -> NatsBroker:
-    """The broker, its subscriber, and the writer behind it (``broker.writer``)."""
-    # Per-batch "Received/Processed" lines are debug detail; rejects are logged at INFO.
-    broker = NatsBroker(url, graceful_timeout=30.0, logger=log, log_level=logging.DEBUG)
-    writer = OrderedWriter(recorder, _settler(broker, settings), settings.retry_delay)
-    router = NatsRouter()
+class Consumer:
+    """The hub's NATS side: the broker, its one batch subscriber, and the ordered writer
+    behind it, which records each batch and then settles its messages."""
 
-    @router.subscriber(
-        contracts.ALL,
-        stream=jetstream.stream(settings),
-        durable=settings.durable,
-        config=jetstream.consumer_config(settings),
-        pull_sub=PullSub(settings.batch_size, timeout=settings.batch_timeout, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=_no_decode,
-        title="hub-ingest",
-        description="Every agency event; the hub validates, links and stores each once.",
-    )
-    async def ingest_batch(message: BatchMessage) -> None:
-        await writer.submit(message.raw_message)
+    def __init__(self, settings: Settings, recorder: Recorder, url: str) -> None:
+        self.settings = settings
+        self.url = url
+        # Per-batch "Received/Processed" lines are debug detail; rejects are logged at INFO.
+        self.broker = NatsBroker(url, graceful_timeout=30.0, logger=log, log_level=logging.DEBUG)
+        self.writer = OrderedWriter[Msg](
+            recorder, self._settle, settings.retry_delay, settings.shutdown_grace
+        )
+        router = NatsRouter()
+        subscriber = router.subscriber(
+            contracts.ALL,
+            stream=jetstream.stream(settings),
+            durable=settings.durable,
+            config=jetstream.consumer_config(settings),
+            pull_sub=PullSub(settings.batch_size, timeout=settings.batch_timeout, batch=True),
+            ack_policy=AckPolicy.MANUAL,
+            decoder=_no_decode,
+            title="hub-ingest",
+            description="Every agency event; the hub validates, links and stores each once.",
+        )
+        use_reliable_pull(subscriber)
+        subscriber(self._ingest_batch)
+        self.broker.include_router(router)
 
-    broker.include_router(router)
-    broker.writer = writer  # type: ignore[attr-defined]
-    return broker
+    async def _ingest_batch(self, message: BatchMessage) -> None:
+        messages: list[Msg] = message.raw_message
+        batch = [Inbound(m.subject, m.data, *jetstream.delivery(m.reply)) for m in messages]
+        await self.writer.submit(messages, batch)
 
+    async def start(self) -> None:
+        await jetstream.declare_streams(self.url, self.settings)
+        await self.broker.start()
 
-def create_app(settings: Settings, recorder: Recorder, url: str) -> FastStream:
-    broker = create_broker(settings, recorder, url)
-    writer: OrderedWriter = broker.writer  # type: ignore[attr-defined]
-    return FastStream(
-        broker, specification=specification(broker), logger=log, on_shutdown=[writer.close]
-    )
+    async def stop(self) -> None:
+        """Settle what is queued (within the grace period), then disconnect."""
+        await self.writer.close()
+        await self.broker.stop()
+
+    def app(self) -> FastStream:
+        """The FastStream application ``hub serve`` runs until SIGINT/SIGTERM."""
+
+        async def declare() -> None:
+            await jetstream.declare_streams(self.url, self.settings)
+
+        return FastStream(
+            self.broker,
+            specification=specification(self.broker),
+            logger=log,
+            on_startup=[declare],
+            on_shutdown=[self.writer.close],
+        )
+
+    async def _settle(self, messages: list[Msg], batch: list[Inbound], outcome: Outcome) -> None:
+        """Tell agencies what was refused, then terminate each reject, redeliver each early
+        correction later, and ack each fact and duplicate."""
+        settings = self.settings
+        for rejection in outcome.rejections:
+            log.info(
+                "rejected stream message %d on %s: %s",
+                rejection.stream_seq,
+                rejection.subject,
+                rejection.reason,
+            )
+        # Concurrently: a batch of many rejects must not outlast the messages' ack_wait.
+        await asyncio.gather(*(self._notify(r) for r in outcome.rejections))
+        rejected = {rejection.stream_seq for rejection in outcome.rejections}
+        deferred = set(outcome.deferred)
+        for message, inbound in zip(messages, batch, strict=True):
+            if inbound.stream_seq in deferred:
+                log.info(
+                    "stream message %d on %s corrects a record not held yet; "
+                    "retrying in %.0fs (delivery %d of %d)",
+                    inbound.stream_seq,
+                    inbound.subject,
+                    settings.ack_wait,
+                    inbound.delivered,
+                    settings.target_retries + 1,
+                )
+                await message.nak(delay=settings.ack_wait)
+            elif inbound.stream_seq in rejected:
+                await message.term()
+            else:
+                await message.ack()
+
+    async def _notify(self, rejection: MessageRejected) -> None:
+        """Tell the agency what was refused and why: never the message body. On the notices
+        stream, which the hub's own consumer does not read."""
+        await self.broker.publish(
+            orjson.dumps(
+                {
+                    "subject": rejection.subject,
+                    "stream_seq": rejection.stream_seq,
+                    "event_id": rejection.event_id,
+                    "reason": rejection.reason,
+                    "rejected_at": rejection.timestamp.isoformat(),
+                }
+            ),
+            contracts.rejected_subject(rejection.agency),
+            headers={"Nats-Msg-Id": str(rejection.originator_id)},
+            stream=jetstream.notices_stream(self.settings),
+        )
 
 
 def specification(broker: NatsBroker) -> AsyncAPI:
@@ -97,56 +170,3 @@ def _document_contract(broker: NatsBroker) -> None:
             title=f"rejected:{agency}",
             description="Messages the hub refused, with the reason (no child identifiers).",
         )
-
-
-def _settler(broker: NatsBroker, settings: Settings) -> Any:
-    async def settle(messages: list[Msg], batch: list[Inbound], outcome: Outcome) -> None:
-        """Tell agencies what was refused, then terminate each reject, redeliver each early
-        correction later, and ack each fact and duplicate."""
-        for rejection in outcome.rejections:
-            log.info(
-                "rejected stream message %d on %s: %s",
-                rejection.stream_seq,
-                rejection.subject,
-                rejection.reason,
-            )
-        # Concurrently: a batch of many rejects must not outlast the messages' ack_wait.
-        await asyncio.gather(*(_notify(broker, settings, r) for r in outcome.rejections))
-        rejected = {rejection.stream_seq for rejection in outcome.rejections}
-        deferred = set(outcome.deferred)
-        for message, inbound in zip(messages, batch, strict=True):
-            if inbound.stream_seq in deferred:
-                log.info(
-                    "stream message %d on %s corrects a record not held yet; "
-                    "retrying in %.0fs (delivery %d of %d)",
-                    inbound.stream_seq,
-                    inbound.subject,
-                    settings.ack_wait,
-                    inbound.delivered,
-                    settings.target_retries + 1,
-                )
-                await message.nak(delay=settings.ack_wait)
-            elif inbound.stream_seq in rejected:
-                await message.term()
-            else:
-                await message.ack()
-
-    return settle
-
-
-async def _notify(broker: NatsBroker, settings: Settings, rejection: MessageRejected) -> None:
-    """Tell the agency what was refused and why: never the message body."""
-    await broker.publish(
-        orjson.dumps(
-            {
-                "subject": rejection.subject,
-                "stream_seq": rejection.stream_seq,
-                "event_id": rejection.event_id,
-                "reason": rejection.reason,
-                "rejected_at": rejection.timestamp.isoformat(),
-            }
-        ),
-        contracts.rejected_subject(rejection.agency),
-        headers={"Nats-Msg-Id": str(rejection.originator_id)},
-        stream=settings.stream,
-    )

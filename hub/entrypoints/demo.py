@@ -16,24 +16,27 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import projections
-from hub import bootstrap
 from hub.config import Settings
 from hub.errors import ConfigurationError
 from hub.service import queries
 
+if TYPE_CHECKING:
+    from hub.entrypoints.cli import Wiring
+
 FORUM_MONTH = "2021-12"
 
 
-def run(settings: Settings, *, scale: float, seed: int) -> int:
+def run(wiring: Wiring, *, scale: float, seed: int) -> int:
     from tqdm import tqdm
 
     from agencies import import_file
     from agencies.city import PUBLISHED, generate
 
     started = time.perf_counter()
+    settings = wiring.settings
     folder = settings.data_dir
     if (folder / "hub.sqlite").exists() or settings.ledger_file.exists():
         raise ConfigurationError(
@@ -47,7 +50,7 @@ def run(settings: Settings, *, scale: float, seed: int) -> int:
     sent = Counter[str]()
     refusals: list[str] = []
     try:
-        url = bootstrap.client_nats_url(settings)
+        url = wiring.nats_url()
         with tqdm(exports, unit="file", desc="importing", file=sys.stdout) as bar:
             for export in bar:
                 bar.set_postfix_str(f"{export.agency} {export.path.name}")
@@ -68,18 +71,18 @@ def run(settings: Settings, *, scale: float, seed: int) -> int:
         print(f"the hub has stored all it was sent ({time.perf_counter() - started:.0f} s)")
     finally:
         _stop(server)
-    app = bootstrap.build_application(settings)
-    store = bootstrap.build_projection(settings)
-    projections.catch_up(app, store)
+    hub = wiring.store()
+    store = wiring.projection()
+    projections.catch_up(wiring.feed(), store)
     print(f"projections caught up ({time.perf_counter() - started:.0f} s)")
-    status = queries.status(app)
-    rejects = Counter(r["reason"].split(":")[0] for r in queries.rejects(app))
+    status = queries.status(hub)
+    rejects = Counter(r["reason"].split(":")[0] for r in queries.rejects(hub))
     print(f"\nstored {status['stored']:,} facts; rejected {status['rejected']}"
           + "".join(f"\n  {n} × {reason}" for reason, n in rejects.most_common(5)))  # fmt: skip
     _compare(store, PUBLISHED, scale)
     _reconciliation(store)
     pack = projections.forum(
-        store, projections.parse_period(FORUM_MONTH), key=queries.forum_key(app)
+        store, projections.parse_period(FORUM_MONTH), key=queries.forum_key(hub)
     )
     listed = pack["repeat_missing"]
     print(
@@ -154,7 +157,7 @@ def _serve(settings: Settings) -> subprocess.Popen[bytes]:
     log = (settings.data_dir / "serve.log").open("wb")
     env = {**os.environ, "HUB_DATA_DIR": str(settings.data_dir)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "hub.entrypoints.cli", "serve"], stdout=log, stderr=log, env=env
+        [sys.executable, "-m", "hub", "serve"], stdout=log, stderr=log, env=env
     )
     deadline = time.monotonic() + 60
     while not settings.nats_url_file.exists():

@@ -5,22 +5,24 @@ Ids are derived from natural keys, so a crash between any two writes leaves noth
 redelivery of the same batch would not write again identically. The in-memory identity
 registry follows the identifiers table: it takes the batch's identifiers once the facts are
 committed, and after any other failure it is reloaded from the table, the source of truth.
+
+Faults are contained per message: ``StoreUnavailable`` means "try the whole batch again";
+any other exception is a fault in the hub's own code, so the batch is recorded again one
+message at a time and the message that fails alone becomes a kept reject with an
+internal-error reason, while the stream flows on.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, PersistenceError
-
-from hub.adapters.store import Table, side_table
 from hub.domain.events import (
     PSEUDONYM_KEY_ID,
     IdentifierRegistered,
@@ -30,13 +32,15 @@ from hub.domain.events import (
 )
 from hub.domain.identity import IdentityRegistry
 from hub.domain.intake import Inbound, Intake
-from hub.errors import StoreConflict, StoreUnavailable
-from hub.service.application import HubApplication
+from hub.errors import StoreUnavailable
+from hub.service.ports import Records, Store
+
+log = logging.getLogger("hub.ingest")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one batch did. ``position`` is the highest global position it wrote, or 0.
+    """What one batch did. ``position`` is the highest position it wrote, or 0.
 
     ``deferred`` holds the stream sequences of corrections to redeliver later (their target
     has not arrived); they are neither stored nor refused.
@@ -50,25 +54,23 @@ class Outcome:
 
 
 class IngestService:
-    """Owns the store's tables and the identity registry. One writer per store."""
+    """Owns the store's tables and the identity registry. One writer per store (a lease)."""
 
     def __init__(
         self,
-        app: HubApplication,
+        store: Store,
         stream: str,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         target_deliveries: int = 1,
     ) -> None:
-        self.app = app
+        self.store = store
         self._clock = clock
-        self.facts = Table(app.recorder, app.mapper)
-        self.identifiers = side_table(app, "identifiers")
-        self.rejections = side_table(app, "rejections")
-        self.registry = IdentityRegistry(Pseudonyms(self._secret(side_table(app, "keys"))))
+        self.registry = IdentityRegistry(Pseudonyms(_secret(store.keys)))
         self._registry_stale = True
         self._load_registry()
-        self.intake = Intake(self.registry, self.facts, stream, target_deliveries)
-        self._last_recorded = self._last_recorded_time()
+        self.intake = Intake(self.registry, store.facts, stream, target_deliveries)
+        last = store.facts.last()
+        self._last_recorded = last.timestamp if last else dt.datetime.min.replace(tzinfo=dt.UTC)
         self._lock = threading.Lock()
 
     def record(self, batch: Sequence[Inbound]) -> Outcome:
@@ -76,70 +78,78 @@ class IngestService:
 
         Raises StoreUnavailable (or StoreConflict) when the batch should be tried again.
         """
-        with self._lock, _store_errors():
+        with self._lock:
             try:
-                self._load_registry()
-                now = self._recorded_time()
-                decisions = self.intake.decide(batch, now)
-                self.identifiers.insert_new(
-                    [
-                        IdentifierRegistered(
-                            originator_id=id,
-                            originator_version=1,
-                            timestamp=now,
-                            child_id=str(child),
-                        )
-                        for id, child in decisions.identifiers.items()
-                    ]
-                )
-                # The event store directly: Application.save checks each event against a
-                # runtime Protocol, which costs more than the insert itself.
-                recordings = self.app.events.put(decisions.facts)
-            except BaseException:
-                self._registry_stale = True
+                return self._record(batch)
+            except StoreUnavailable:
                 raise
-            self.registry.commit()
-            self.rejections.insert_new(decisions.rejections)
-            position = max((r.notification.id for r in recordings), default=0)
-            return Outcome(
-                len(decisions.facts),
-                decisions.duplicates,
-                decisions.rejections,
-                position,
-                decisions.deferred,
+            except Exception:
+                log.exception(
+                    "recording a batch of %d failed in the hub's own code; "
+                    "recording it one message at a time",
+                    len(batch),
+                )
+            return self._one_at_a_time(batch)
+
+    def _record(self, batch: Sequence[Inbound]) -> Outcome:
+        try:
+            self._load_registry()
+            now = self._recorded_time()
+            decisions = self.intake.decide(batch, now)
+            self.store.identifiers.add_new(
+                [
+                    IdentifierRegistered(
+                        originator_id=id,
+                        originator_version=1,
+                        timestamp=now,
+                        child_id=str(child),
+                    )
+                    for id, child in decisions.identifiers.items()
+                ]
             )
+            position = self.store.facts.append(decisions.facts)
+        except BaseException:
+            self._registry_stale = True
+            raise
+        self.registry.commit()
+        self.store.rejections.add_new(decisions.rejections)
+        return Outcome(
+            len(decisions.facts),
+            decisions.duplicates,
+            decisions.rejections,
+            position,
+            decisions.deferred,
+        )
+
+    def _one_at_a_time(self, batch: Sequence[Inbound]) -> Outcome:
+        stored = duplicates = position = 0
+        rejections: list[MessageRejected] = []
+        deferred: list[int] = []
+        for message in batch:
+            try:
+                outcome = self._record([message])
+            except StoreUnavailable:
+                raise
+            except Exception as error:
+                rejection = self.intake.internal_error(message, error, self._recorded_time())
+                self.store.rejections.add_new([rejection])
+                outcome = Outcome(0, 0, [rejection])
+            stored += outcome.stored
+            duplicates += outcome.duplicates
+            rejections += outcome.rejections
+            deferred += outcome.deferred
+            position = max(position, outcome.position)
+        return Outcome(stored, duplicates, rejections, position, deferred)
 
     def _load_registry(self) -> None:
         if self._registry_stale:
             self.registry.reload(
-                {event.originator_id: UUID(event.child_id) for event in self.identifiers.read()}
+                {
+                    event.originator_id: UUID(event.child_id)
+                    for event in self.store.identifiers.all()
+                }
             )
             self._registry_stale = False
-
-    @staticmethod
-    def _secret(keys: Table) -> bytes:
-        """The pseudonym key: generated once, kept in the store beside what it protects."""
-        stored = keys.get(PSEUDONYM_KEY_ID)
-        if stored is None:
-            keys.insert_new(
-                [
-                    KeyGenerated(
-                        originator_id=PSEUDONYM_KEY_ID,
-                        originator_version=1,
-                        timestamp=dt.datetime.now(dt.UTC),
-                        purpose="pseudonyms",
-                        secret_base64=base64.b64encode(secrets.token_bytes(32)).decode(),
-                    )
-                ]
-            )
-            stored = keys.get(PSEUDONYM_KEY_ID)  # another writer may have won: use theirs
-        assert isinstance(stored, KeyGenerated)
-        return base64.b64decode(stored.secret_base64)
-
-    def _last_recorded_time(self) -> dt.datetime:
-        last = self.facts.position()
-        event = next(self.facts.read(after=last - 1, page=1), None) if last else None
-        return event.timestamp if event else dt.datetime.min.replace(tzinfo=dt.UTC)
 
     def _recorded_time(self) -> dt.datetime:
         # Each batch is stamped strictly later than the last, so "recorded by T" is a prefix
@@ -149,12 +159,21 @@ class IngestService:
         return now
 
 
-@contextmanager
-def _store_errors() -> Iterator[None]:
-    """The library's persistence errors, as the hub's: all mean "try this batch again"."""
-    try:
-        yield
-    except IntegrityError as error:
-        raise StoreConflict("another writer stored part of this batch") from error
-    except PersistenceError as error:
-        raise StoreUnavailable(f"event store unavailable: {type(error).__name__}") from None
+def _secret(keys: Records[KeyGenerated]) -> bytes:
+    """The pseudonym key: generated once, kept in the store beside what it protects."""
+    stored = keys.get(PSEUDONYM_KEY_ID)
+    if stored is None:
+        keys.add_new(
+            [
+                KeyGenerated(
+                    originator_id=PSEUDONYM_KEY_ID,
+                    originator_version=1,
+                    timestamp=dt.datetime.now(dt.UTC),
+                    purpose="pseudonyms",
+                    secret_base64=base64.b64encode(secrets.token_bytes(32)).decode(),
+                )
+            ]
+        )
+        stored = keys.get(PSEUDONYM_KEY_ID)  # another writer may have won: use theirs
+    assert stored is not None
+    return base64.b64decode(stored.secret_base64)

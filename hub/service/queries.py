@@ -8,23 +8,21 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from hub.adapters.store import Table, side_table
 from hub.domain.events import PSEUDONYM_KEY_ID
 from hub.errors import ConfigurationError
-from hub.service.application import HubApplication
+from hub.service.ports import Store
 
 
-def status(app: HubApplication) -> dict[str, int]:
-    facts = Table(app.recorder, app.mapper)
+def status(store: Store) -> dict[str, int]:
     return {
-        "stored": facts.count(),
-        "rejected": side_table(app, "rejections").count(),
-        "position": facts.position(),
-        "identifiers": side_table(app, "identifiers").count(),
+        "stored": store.facts.count(),
+        "rejected": store.rejections.count(),
+        "position": store.facts.position(),
+        "identifiers": store.identifiers.count(),
     }
 
 
-def rejects(app: HubApplication, agency: str | None = None) -> list[dict[str, Any]]:
+def rejects(store: Store, agency: str | None = None) -> list[dict[str, Any]]:
     """Each reject with what an agency needs to fix it; never the message body."""
     return [
         {
@@ -35,16 +33,16 @@ def rejects(app: HubApplication, agency: str | None = None) -> list[dict[str, An
             "event_id": event.event_id,
             "reason": event.reason,
         }
-        for event in side_table(app, "rejections").read()
+        for event in store.rejections.all()
         if agency is None or event.agency == agency
     ]
 
 
-def forum_key(app: HubApplication) -> Callable[[bytes], str]:
+def forum_key(store: Store) -> Callable[[bytes], str]:
     """Pseudonymous keys for children in the forum pack: HMAC-SHA256 with a key derived from
     the hub's own secret, so a key is stable from month to month, differs from every id the
     hub uses inside, and cannot be recomputed from a child's identifiers without the secret."""
-    stored = side_table(app, "keys").get(PSEUDONYM_KEY_ID)
+    stored = store.keys.get(PSEUDONYM_KEY_ID)
     if stored is None:
         raise ConfigurationError("the store holds no events yet, so there is no forum to build")
     secret = hmac.digest(base64.b64decode(stored.secret_base64), b"forum-pack-keys", "sha256")

@@ -20,7 +20,7 @@ class HubCommand:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hub.entrypoints.cli", *args],
+            [sys.executable, "-m", "hub", *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -34,7 +34,7 @@ class HubCommand:
 
     def serve(self, log: Path) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            [sys.executable, "-m", "hub.entrypoints.cli", "serve"],
+            [sys.executable, "-m", "hub", "serve"],
             env=self.env,
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,

@@ -13,7 +13,7 @@ from tests.e2e.conftest import HubCommand
 
 def test_the_demo_finds_every_published_figure(hub_command: HubCommand) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "hub.entrypoints.cli", "demo"],
+        [sys.executable, "-m", "hub", "demo"],
         env=hub_command.env,
         capture_output=True,
         text=True,
@@ -32,7 +32,7 @@ def test_the_demo_finds_every_published_figure(hub_command: HubCommand) -> None:
     [page] = re.findall(r"wrote the forum pack: (\S+)", out)
     assert "<svg" in Path(page).read_text(encoding="utf-8")
     again = subprocess.run(
-        [sys.executable, "-m", "hub.entrypoints.cli", "demo"],
+        [sys.executable, "-m", "hub", "demo"],
         env=hub_command.env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert again.returncode == 2 and "already holds a hub" in again.stderr

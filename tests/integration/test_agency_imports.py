@@ -14,7 +14,7 @@ import agencies
 import projections
 from agencies._ledger import Ledger
 from hub.adapters.embedded_nats import EmbeddedNats
-from hub.bootstrap import build_application
+from hub.bootstrap import build_feed
 from hub.config import Settings
 from tests.support import Store, eventually, running_hub
 
@@ -130,7 +130,7 @@ async def test_imported_records_answer_the_statistics(
             sent += (await imported(agency, kind, fmt.example_path())).counts.events
         await _settled(store, sent)
     projection = projections.ProjectionStore(tmp_path / "p.sqlite")
-    projections.catch_up(build_application(sqlite_settings), projection)
+    projections.catch_up(build_feed(sqlite_settings), projection)
     answer = projections.answer(
         projection, "missing-children", projections.parse_period("2017"), suppress=False
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 from typing import Any
@@ -13,8 +14,8 @@ from contracts.examples import example_event
 from hub.bootstrap import build_ingest
 from hub.config import Settings
 from hub.domain.intake import Inbound
+from hub.entrypoints.writer import WriterProcess
 from hub.errors import StoreUnavailable
-from hub.service.recorders import ProcessRecorder
 from tests.integration.test_store import inbound
 
 LINKED = {"ids": {"nhs_number": "9990000018", "la_child_id": "LA-7"}}
@@ -38,7 +39,7 @@ def test_failure_after_the_facts_commit_keeps_their_identifiers(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingest = build_ingest(settings)
-    _fail_once(monkeypatch, ingest.rejections, "insert_new")
+    _fail_once(monkeypatch, ingest.store.rejections.recorder, "insert_events")
     batch = [
         *inbound(example_event("missing.reported", child=LINKED)),
         Inbound("safeguarding.v1.police.missing.found", b"{", 2),
@@ -49,27 +50,27 @@ def test_failure_after_the_facts_commit_keeps_their_identifiers(
     later = ingest.record(
         inbound(example_event("care.period_started", child=COUNCIL_ONLY), start=9)
     )
-    facts = list(ingest.facts.read())
+    facts = list(ingest.store.facts.all())
     assert later.stored == 1 and facts[0].child_id == facts[1].child_id
     # The redelivered batch stores its reject and counts the fact as a duplicate.
     again = ingest.record(batch)
     assert (again.stored, again.duplicates, len(again.rejections)) == (0, 1, 1)
-    assert ingest.rejections.count() == 1
+    assert ingest.store.rejections.count() == 1
 
 
 def test_failure_before_the_facts_commit_reloads_the_registry(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingest = build_ingest(settings)
-    _fail_once(monkeypatch, ingest.app.events, "put")
+    _fail_once(monkeypatch, ingest.store.facts.recorder, "insert_events")
     with pytest.raises(StoreUnavailable):
         ingest.record(inbound(example_event("missing.reported", child=LINKED)))
-    assert ingest.facts.count() == 0
+    assert ingest.store.facts.count() == 0
     # Another event with the same council id arrives first: it takes the stored identifier's child.
     ingest.record(inbound(example_event("care.period_started", child=COUNCIL_ONLY), start=5))
     restarted = build_ingest(settings)
     restarted.record(inbound(example_event("missing.found", child=COUNCIL_ONLY), start=6))
-    children = {fact.child_id for fact in restarted.facts.read()}
+    children = {fact.child_id for fact in restarted.store.facts.all()}
     assert len(children) == 1, "memory and table must agree on which child LA-7 is"
 
 
@@ -88,7 +89,7 @@ def test_two_stores_have_different_keys(tmp_path: Any) -> None:
 
 
 async def test_a_killed_writer_process_is_replaced(sqlite_settings: Settings) -> None:
-    recorder = ProcessRecorder(sqlite_settings.model_copy(update={"writer": "process"}))
+    recorder = WriterProcess(functools.partial(build_ingest, sqlite_settings))
     try:
         [pid] = list(recorder.executor._processes)  # type: ignore[attr-defined]
         os.kill(pid, signal.SIGKILL)
@@ -97,4 +98,4 @@ async def test_a_killed_writer_process_is_replaced(sqlite_settings: Settings) ->
             await recorder.record(batch)
         assert (await recorder.record(batch)).stored == 1
     finally:
-        recorder.close()
+        recorder.close(5)

@@ -9,7 +9,7 @@ import pytest
 
 import contracts
 from contracts.examples import example_event
-from hub.bootstrap import build_application, build_ingest
+from hub.bootstrap import build_ingest, build_store
 from hub.config import Settings
 from hub.domain.events import FactRecorded
 from hub.domain.intake import Inbound
@@ -29,11 +29,11 @@ def test_a_batch_is_stored_with_consecutive_global_positions(settings: Settings)
     events = [example_event("missing.reported") for _ in range(5)]
     outcome = ingest.record(inbound(*events))
     assert (outcome.stored, outcome.position) == (5, 5)
-    stored = list(ingest.facts.read())
+    stored = list(ingest.store.facts.all())
     assert [str(f.originator_id) for f in stored] == [e["event_id"] for e in events]
     assert all(isinstance(f, FactRecorded) for f in stored)
     assert [f.body for f in stored] == events
-    assert [n.id for n in ingest.facts.notifications()] == [1, 2, 3, 4, 5]
+    assert [n.id for n in ingest.store.facts.notifications()] == [1, 2, 3, 4, 5]
 
 
 def test_a_redelivered_batch_is_stored_once_even_after_a_restart(settings: Settings) -> None:
@@ -43,14 +43,14 @@ def test_a_redelivered_batch_is_stored_once_even_after_a_restart(settings: Setti
     restarted = build_ingest(settings)
     outcome = restarted.record(inbound(*events, example_event("missing.found")))
     assert (outcome.stored, outcome.duplicates) == (1, 3)
-    assert queries.status(build_application(settings))["stored"] == 4
+    assert queries.status(build_store(settings))["stored"] == 4
 
 
 def test_a_restarted_hub_resolves_known_children_the_same_way(settings: Settings) -> None:
     child = {"ids": {"la_child_id": "LA-42"}}
     first = build_ingest(settings)
     first.record(inbound(example_event("care.period_started", child=child)))
-    [before] = list(first.facts.read())
+    [before] = list(first.store.facts.all())
     restarted = build_ingest(settings)
     assert len(restarted.registry) == 1
     restarted.record(
@@ -61,7 +61,7 @@ def test_a_restarted_hub_resolves_known_children_the_same_way(settings: Settings
             )
         )
     )
-    after = list(restarted.facts.read())[-1]
+    after = list(restarted.store.facts.all())[-1]
     assert after.child_id == before.child_id and after.joined_child_ids == []
 
 
@@ -70,9 +70,9 @@ def test_rejections_are_kept_once_per_stream_message(settings: Settings) -> None
     bad = [Inbound("safeguarding.v1.police.missing.reported", b"{", 7)]
     ingest.record(bad)
     ingest.record(bad)
-    rows = queries.rejects(build_application(settings))
+    rows = queries.rejects(build_store(settings))
     assert [(r["stream_seq"], r["reason"]) for r in rows] == [(7, "body is not valid JSON")]
-    assert queries.status(build_application(settings)) == {
+    assert queries.status(build_store(settings)) == {
         "stored": 0,
         "rejected": 1,
         "position": 0,
@@ -84,7 +84,7 @@ def test_recorded_times_never_go_backwards(settings: Settings) -> None:
     ingest = build_ingest(settings)
     for _ in range(3):
         ingest.record(inbound(example_event("missing.reported")))
-    times = [f.timestamp for f in ingest.facts.read()]
+    times = [f.timestamp for f in ingest.store.facts.all()]
     assert times == sorted(times)
     assert build_ingest(settings)._last_recorded == times[-1]
 

@@ -1,36 +1,33 @@
-"""Where the synchronous event store runs, off the event loop.
+"""Where the synchronous ingest service runs, off the event loop: the writer's process main.
 
-``ProcessRecorder`` (the default) keeps the ingest service in a dedicated writer process, so
-validation and storage run on a second core in parallel with the NATS client's event loop.
-``ThreadRecorder`` runs it on a worker thread of this process (one core; simpler to debug).
-Both record one batch at a time, in the order given.
+``WriterProcess`` (the default) keeps the ingest service in a dedicated process, so validation
+and storage run on a second core beside the NATS client's event loop. ``WriterThread`` runs
+it on a worker thread of this process (one core; simpler to debug). Both record one batch at a
+time, in the order given, and build the service with the factory they are given (the
+composition root's), so nothing here knows how a store is made.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import multiprocessing
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
 
 from hub.adapters.lifetime import die_with_parent
-from hub.config import Settings
 from hub.domain.intake import Inbound
 from hub.errors import StoreUnavailable
 from hub.service.ingest import IngestService, Outcome
 
-
-class Recorder(Protocol):
-    async def record(self, batch: Sequence[Inbound]) -> Outcome: ...
-
-    def close(self) -> None: ...
+log = logging.getLogger("hub.writer")
+BuildIngest = Callable[[], IngestService]
 
 
-class _ExecutorRecorder:
+class _ExecutorWriter:
     def __init__(self, executor: Executor, record: Callable[[Sequence[Inbound]], Outcome]) -> None:
         self.executor = executor
         self._record = record
@@ -39,26 +36,31 @@ class _ExecutorRecorder:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self._record, batch)
 
-    def close(self) -> None:
+    def close(self, grace: float) -> None:
         self.executor.shutdown(wait=True)
 
 
-class ThreadRecorder(_ExecutorRecorder):
-    def __init__(self, ingest: IngestService) -> None:
+class WriterThread(_ExecutorWriter):
+    def __init__(self, build: BuildIngest) -> None:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
-        super().__init__(executor, ingest.record)
+        super().__init__(executor, build().record)
+
+    def close(self, grace: float) -> None:
+        # A thread cannot be stopped: one stuck on the store is left behind (daemon work of a
+        # stopping process); what it records is never acknowledged, so it is redelivered.
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-class ProcessRecorder(_ExecutorRecorder):
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+class WriterProcess(_ExecutorWriter):
+    def __init__(self, build: BuildIngest) -> None:
+        self.build = build
         super().__init__(self._start(), _record)
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent runs an event loop and threads that a fork would copy.
         context = multiprocessing.get_context("spawn")
         executor = ProcessPoolExecutor(
-            1, context, initializer=_start_writer, initargs=(self.settings,)
+            1, context, initializer=_start_writer, initargs=(self.build,)
         )
         # Start the writer now, so a bad store setting fails at start, not at the first batch.
         executor.submit(_ready).result()
@@ -74,20 +76,32 @@ class ProcessRecorder(_ExecutorRecorder):
             self.executor = await asyncio.get_running_loop().run_in_executor(None, self._start)
             raise StoreUnavailable("the writer process died and was restarted") from None
 
+    def close(self, grace: float) -> None:
+        """Stop the writer; one still inside a commit after ``grace`` seconds is killed (the
+        transaction rolls back, and nothing of it was acknowledged)."""
+        executor = self.executor
+        assert isinstance(executor, ProcessPoolExecutor)
+        processes = list(executor._processes.values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join(grace)
+            if process.is_alive():
+                log.warning("the writer did not stop within %.0fs: killing it", grace)
+                process.kill()
+                process.join()
+
 
 # The writer process's own ingest service (never set in the hub's main process).
 _ingest: IngestService | None = None
 
 
-def _start_writer(settings: Settings) -> None:
+def _start_writer(build: BuildIngest) -> None:
     global _ingest
-    from hub.bootstrap import build_ingest
-
     # A writer without its hub would store batches nobody acknowledges: stop with the hub.
     die_with_parent(signal.SIGKILL)
     # Ctrl-C reaches the whole process group; the hub finishes the queued batch, then stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _ingest = build_ingest(settings)
+    _ingest = build()
     # The registry and store are long-lived: keep the collector from rescanning them.
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)

@@ -1,4 +1,4 @@
-"""The projector's own process while ``hub serve`` runs: it keeps the projection caught up,
+"""The projector's process main while ``hub serve`` runs: it keeps the projection caught up,
 so ``hub foi`` answers from it without waiting (it still catches up the last few facts)."""
 
 from __future__ import annotations
@@ -7,18 +7,27 @@ import logging
 import multiprocessing
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from hub.adapters.lifetime import die_with_parent
-from hub.config import Settings
+from hub.feed import FactFeed
+from projections import ProjectionStore, follow
 
 
-class Follower:
-    def __init__(self, settings: Settings) -> None:
+class ProjectorProcess:
+    """Runs ``projections.follow`` in its own process, on what ``build`` gives it."""
+
+    def __init__(
+        self,
+        build: Callable[[], tuple[FactFeed, ProjectionStore]],
+        every: float,
+        log_level: str,
+    ) -> None:
         # spawn, not fork: the parent runs an event loop and threads that a fork would copy.
         context = multiprocessing.get_context("spawn")
         self.process = context.Process(
-            target=_follow, args=(settings,), name="hub-projector", daemon=True
+            target=_main, args=(build, every, log_level), name="hub-projector", daemon=True
         )
         self.process.start()
 
@@ -29,10 +38,9 @@ class Follower:
             self.process.kill()
 
 
-def _follow(settings: Settings) -> None:
-    from hub.bootstrap import build_application, build_projection
-    from projections import follow
-
+def _main(
+    build: Callable[[], tuple[FactFeed, ProjectionStore]], every: float, log_level: str
+) -> None:
     die_with_parent(signal.SIGTERM)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the hub stops us with SIGTERM
     stop = threading.Event()
@@ -42,7 +50,7 @@ def _follow(settings: Settings) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    follow(build_application(settings), build_projection(settings), stop, settings.follow_interval)
+    feed, store = build()
+    follow(feed, store, stop, every)

@@ -1,0 +1,154 @@
+"""``hub serve`` as an operator runs it, under the faults a tangle of dependencies hid: a
+second serve on the same store, a stop while the store is down, and long idle stretches."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contracts.examples import example_event
+from hub.config import Settings
+from tests.conftest import _postgres_schema
+from tests.e2e.conftest import HubCommand
+from tests.support import Store, eventually, publish
+
+IDLE_SECONDS = float(os.environ.get("HUB_TEST_IDLE_SECONDS", "300"))
+
+
+def _started(command: HubCommand, server: subprocess.Popen[bytes], timeout: float = 60) -> str:
+    url_file = Path(command.env["HUB_DATA_DIR"]) / "nats.url"
+    deadline = time.monotonic() + timeout
+    while not url_file.exists():
+        assert server.poll() is None, "hub serve exited at start"
+        assert time.monotonic() < deadline, "hub serve did not start"
+        time.sleep(0.1)
+    return url_file.read_text().strip()
+
+
+def _settings(command: HubCommand) -> Settings:
+    return Settings(
+        data_dir=Path(command.env["HUB_DATA_DIR"]),
+        database_url=command.env.get("HUB_DATABASE_URL"),
+    )
+
+
+async def _publish_and_wait(url: str, store: Store, stored: int) -> None:
+    await publish(url, example_event("missing.reported"))
+    await eventually(lambda: store.stored() == stored, timeout=30)
+
+
+async def test_a_second_hub_serve_on_the_same_folder_is_refused(
+    hub_command: HubCommand, tmp_path: Path
+) -> None:
+    first = hub_command.serve(tmp_path / "first.log")
+    url = _started(hub_command, first)
+    store = Store(_settings(hub_command))
+    await _publish_and_wait(url, store, 1)
+
+    second = hub_command.serve(tmp_path / "second.log")
+    assert second.wait(timeout=60) == 4
+    said = (tmp_path / "second.log").read_text()
+    assert "another hub serve" in said and f"pid {first.pid}" in said, said
+    assert "Traceback" not in said
+    # The first is untouched: its nats.url is still there, and it goes on ingesting.
+    assert _started(hub_command, first) == url
+    await _publish_and_wait(url, store, 2)
+
+
+@pytest.mark.postgres
+async def test_a_second_hub_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
+    for database_url in _postgres_schema():
+        one = HubCommand(tmp_path / "one", HUB_DATABASE_URL=database_url)
+        two = HubCommand(tmp_path / "two", HUB_DATABASE_URL=database_url)
+        try:
+            first = one.serve(tmp_path / "one.log")
+            url = _started(one, first)
+            second = two.serve(tmp_path / "two.log")
+            assert second.wait(timeout=60) == 4
+            said = (tmp_path / "two.log").read_text()
+            assert "another hub serve writes to this PostgreSQL store" in said, said
+            await _publish_and_wait(url, Store(_settings(one)), 1)
+        finally:
+            one.stop()
+            two.stop()
+
+
+@pytest.fixture
+def locked_store() -> Iterator[list[sqlite3.Connection]]:
+    held: list[sqlite3.Connection] = []
+    yield held
+    for connection in held:
+        connection.rollback()
+        connection.close()
+
+
+async def test_stopping_while_the_store_is_down_returns_and_loses_nothing(
+    tmp_path: Path, locked_store: list[sqlite3.Connection]
+) -> None:
+    command = HubCommand(
+        tmp_path / "hub", HUB_SHUTDOWN_GRACE="2", HUB_LOCK_TIMEOUT="60", HUB_LOG_LEVEL="INFO"
+    )
+    try:
+        server = command.serve(tmp_path / "serve.log")
+        url = _started(command, server)
+        settings = _settings(command)
+        store = Store(settings)
+        await _publish_and_wait(url, store, 1)
+        # Another process takes the store's write lock and keeps it: the writer waits on it.
+        blocker = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        locked_store.append(blocker)
+        late = example_event("missing.reported")
+        await publish(url, late)
+        time.sleep(1.0)  # fetched and handed to the writer, which is stuck on the lock
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        assert time.monotonic() - started < 30, "stop waited on the store"
+        blocker.rollback()
+        # Nothing acknowledged was lost: the next run stores the late event, once.
+        again = command.serve(tmp_path / "again.log")
+        _started(command, again)
+        await eventually(lambda: store.stored() == 2, timeout=60)
+        assert [f.body["event_id"] for f in store.facts()][-1] == late["event_id"]
+    finally:
+        command.stop()
+
+
+async def test_an_idle_hub_logs_no_error_and_a_trickle_arrives_within_a_second(
+    tmp_path: Path,
+) -> None:
+    """The FastStream pull loop died on nats-py's plain asyncio.TimeoutError about every ten
+    seconds of idling, logged a traceback and dropped the batch it was fetching."""
+    command = HubCommand(tmp_path / "hub", HUB_LOG_LEVEL="INFO")
+    log = tmp_path / "serve.log"
+    try:
+        server = command.serve(log)
+        url = _started(command, server)
+        store = Store(_settings(command))
+        rng = random.Random(14)
+        delays = []
+        deadline = time.monotonic() + IDLE_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(min(rng.uniform(4, 16), max(0.0, deadline - time.monotonic())))
+            before = store.stored()
+            sent = time.monotonic()
+            await publish(url, example_event("missing.reported"))
+            await eventually(lambda n=before: store.stored() > n, timeout=30, every=0.01)
+            delays.append(time.monotonic() - sent)
+        assert server.poll() is None
+        text = log.read_text()
+        assert not re.search(r" (ERROR|CRITICAL) |Traceback", text), text[-3000:]
+        assert len(delays) >= IDLE_SECONDS / 16
+        assert max(delays) < 1.0, [round(d, 2) for d in delays]
+    finally:
+        command.stop()
