@@ -71,21 +71,20 @@ def single(
     event_type: str,
     when: str,
     payload: Callable[[Row], dict[str, Any]],
-    people: ChildColumns | None,
+    child_columns: ChildColumns | None,
 ) -> Callable[[Row, State | None], Built]:
     """Facts for a record that is one event: the time in column ``when``."""
 
     def facts(row: Row, previous: State | None) -> Built:
         at = row.when(when)
         assert at is not None
-        return Built(
-            [Draft(role, event_type, at, people.read(row) if people else None, payload(row))]
-        )
+        person = child_columns.read(row) if child_columns else None
+        return Built([Draft(role, event_type, at, person, payload(row))])
 
     return facts
 
 
-def cse_concerns(agency: str, system: str, people: ChildColumns) -> Format:
+def cse_concerns(agency: str, system: str, child_columns: ChildColumns) -> Format:
     """``cse.concern_raised``, which any agency may share: intelligence or a concern."""
     return Format(
         agency=agency,
@@ -96,7 +95,7 @@ def cse_concerns(agency: str, system: str, people: ChildColumns) -> Format:
         system=system,
         columns=(
             Column("concern_ref", "your reference for the concern", required=True),
-            *people.columns,
+            *child_columns.columns,
             Column("raised_at", "when it was raised: a date, or date and time", required=True),
             Column("risk_level", "LOW, MEDIUM or HIGH", required=True, codes=RISK_LEVELS),
             Column("online_element", "Y or N: was there an online element", required=True),
@@ -111,7 +110,7 @@ def cse_concerns(agency: str, system: str, people: ChildColumns) -> Format:
                 "risk_level": row.code("risk_level", RISK_LEVELS),
                 "online_element": row.flag("online_element"),
             },
-            people,
+            child_columns,
         ),
         example="cse-concerns.csv",
     )

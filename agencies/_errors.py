@@ -1,4 +1,4 @@
-"""The adapters' exceptions, one tree::
+"""The adapters' exceptions, one tree, under the packages' common root (``contracts.HubError``)::
 
     AgencyError
     ├── UnknownFormat    no adapter reads that agency's KIND of export
@@ -11,8 +11,10 @@ file is still imported. Reasons name the file, line, column and rule, never the 
 
 from __future__ import annotations
 
+from contracts import HubError
 
-class AgencyError(Exception):
+
+class AgencyError(HubError):
     """Raised for every failure an agency adapter reports."""
 
 

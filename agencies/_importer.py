@@ -9,6 +9,7 @@ from pathlib import Path
 from agencies._errors import PublishFailed
 from agencies._format import Notice, Refusal
 from agencies._ledger import Ledger
+from agencies._outgoing import Outgoing
 from agencies._plan import Counts, Planner
 from agencies._registry import lookup
 from agencies.publisher import publish
@@ -93,8 +94,8 @@ async def import_file(
             if resent:
                 await _send(url, resent)
                 ledger.sent(fmt.source)
-            with ledger.source(fmt.source) as source:
-                planner = Planner(fmt, source, now)
+            with ledger.source(fmt.source) as source_ledger:
+                planner = Planner(fmt, source_ledger, now)
                 planner.context.la_code = la_code
                 planner.context.year = year
                 for item in fmt.items(path, planner.context):
@@ -102,11 +103,11 @@ async def import_file(
                 planner.finish()
                 if snapshot:
                     planner.retract_missing()
-                source.outbox = [(m.subject, m.event_id, m.body) for m in planner.messages]
+                source_ledger.outbox = list(planner.messages)
                 summary = asdict(planner.counts) | {"withheld": planner.withheld}
-                source.note(path.name, now.isoformat(), snapshot, summary)
-            if source.outbox:
-                await _send(url, source.outbox)
+                source_ledger.note(path.name, now.isoformat(), snapshot, summary)
+            if source_ledger.outbox:
+                await _send(url, source_ledger.outbox)
                 ledger.sent(fmt.source)
     finally:
         ledger.close()
@@ -123,7 +124,7 @@ async def import_file(
     )
 
 
-async def _send(url: str, messages: list[tuple[str, str, bytes]]) -> None:
+async def _send(url: str, messages: list[Outgoing]) -> None:
     try:
         await publish(url, messages)
     except PublishFailed as error:

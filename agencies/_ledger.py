@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from agencies._outgoing import Outgoing
+
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS published (source TEXT, key TEXT, role TEXT, event_id TEXT,"
     " occurred_at TEXT, envelope TEXT, payload TEXT, revision INT, live INT,"
@@ -34,18 +36,21 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS outbox (source TEXT, seq INT, subject TEXT, event_id TEXT,"
     " body BLOB, PRIMARY KEY (source, seq)) WITHOUT ROWID",
 )
-Message = tuple[str, str, bytes]  # subject, event id (Nats-Msg-Id), body
 
 
 @dataclass
 class Entry:
-    """The fact last published for a record's role: its id and digests of what it said."""
+    """The fact last published for a record's role: its id and digests of what it said.
+
+    Stored in the ``published`` table, whose columns ``envelope`` and ``payload`` hold the
+    two digests.
+    """
 
     event_id: str
     # Kept so a later correction or retraction of it is stamped the same on every re-send.
     occurred_at: str
-    envelope: str
-    payload: str
+    envelope_digest: str  # of its event type, time and child identifiers (see ``_plan``)
+    payload_digest: str
     revision: int
     live: bool
 
@@ -62,8 +67,9 @@ class SourceLedger:
         self.states = states
         self.changed_entries: set[tuple[str, str]] = set()
         self.changed_states: set[str] = set()
-        self.finished: tuple[str, str, bool, Any] | None = None
-        self.outbox: list[Message] = []
+        # The ``imports`` row of this import (file, finished_at, snapshot, summary), once noted.
+        self.import_row: tuple[str, str, bool, Any] | None = None
+        self.outbox: list[Outgoing] = []
 
     def roles(self, key: str) -> dict[str, Entry]:
         return self.entries.get(key, {})
@@ -79,7 +85,7 @@ class SourceLedger:
 
     def note(self, file: str, finished_at: str, snapshot: bool, summary: Any) -> None:
         """What this import did, kept with what it sent (``imports`` table)."""
-        self.finished = (file, finished_at, snapshot, summary)
+        self.import_row = (file, finished_at, snapshot, summary)
 
     def live_keys(self) -> Iterator[str]:
         for key, roles in self.entries.items():
@@ -109,10 +115,10 @@ class Ledger:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def pending(self, source: str) -> list[Message]:
+    def pending(self, source: str) -> list[Outgoing]:
         """What an earlier import committed to send but may not have sent."""
         return [
-            (subject, event_id, bytes(body))
+            Outgoing(subject, event_id, bytes(body))
             for subject, event_id, body in self._db.execute(
                 "SELECT subject, event_id, body FROM outbox WHERE source = ? ORDER BY seq",
                 (source,),
@@ -130,13 +136,13 @@ class Ledger:
         db.execute("BEGIN IMMEDIATE")
         try:
             entries: dict[str, dict[str, Entry]] = {}
-            for key, role, event_id, occurred, envelope, payload, revision, live in db.execute(
+            for key, role, event_id, occurred_at, envelope, payload, revision, live in db.execute(
                 "SELECT key, role, event_id, occurred_at, envelope, payload, revision, live"
                 " FROM published WHERE source = ?",
                 (source,),
             ):
                 entries.setdefault(key, {})[role] = Entry(
-                    event_id, occurred, envelope, payload, revision, bool(live)
+                    event_id, occurred_at, envelope, payload, revision, bool(live)
                 )
             states = {
                 key: orjson.loads(state)
@@ -155,8 +161,8 @@ class Ledger:
                         role,
                         e.event_id,
                         e.occurred_at,
-                        e.envelope,
-                        e.payload,
+                        e.envelope_digest,
+                        e.payload_digest,
                         e.revision,
                         e.live,
                     )
@@ -170,10 +176,13 @@ class Ledger:
             )
             db.executemany(
                 "INSERT INTO outbox VALUES (?, ?, ?, ?, ?)",
-                ((source, seq, *message) for seq, message in enumerate(ledger.outbox)),
+                (
+                    (source, seq, message.subject, message.msg_id, message.body)
+                    for seq, message in enumerate(ledger.outbox)
+                ),
             )
-            if ledger.finished is not None:
-                file, finished_at, snapshot, summary = ledger.finished
+            if ledger.import_row is not None:
+                file, finished_at, snapshot, summary = ledger.import_row
                 db.execute(
                     "INSERT INTO imports VALUES (?, ?, ?, ?, ?)",
                     (source, file, finished_at, snapshot, orjson.dumps(summary)),

@@ -12,13 +12,17 @@ Each record's facts are compared, role by role, with what the ledger says was pu
 
 Every id is derived with uuid5 from the source, the record's natural key, the role and a
 revision, so the same file imported twice, or re-sent after a crash, derives the same ids.
+
+A record's plan is a list of actions (``Publish``, ``Correct``, ``Retract``: ``Action``);
+carrying one out (``Planner._take``) makes its ``Outgoing`` message and the ledger's new entry
+for its role.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -28,16 +32,58 @@ import contracts
 from agencies._fields import FieldError
 from agencies._format import Draft, Format, Item, Notice, ReadContext, Refusal
 from agencies._ledger import Entry, SourceLedger
+from agencies._outgoing import Outgoing
 
 _IDS = uuid5(NAMESPACE_URL, "https://safeguarding-hub.invalid/agency-imports/")
 _OUTCOMES = ("empty", "unchanged", "published", "progressed", "corrected")
 
 
 @dataclass(frozen=True)
-class Message:
-    subject: str
-    event_id: str
-    body: bytes
+class Publish:
+    """Publish a record's fact under its role: for the first time, again after a retraction,
+    or as the replacement of a fact whose time, type or child changed."""
+
+    key: str
+    draft: Draft
+    envelope_digest: str
+    payload_digest: str
+    revision: int  # 0, then one more each time the role's fact is published anew
+
+    @property
+    def role(self) -> str:
+        return self.draft.role
+
+
+@dataclass(frozen=True)
+class Correct:
+    """Replace the payload of the live fact ``target`` with the draft's (``record.corrected``)."""
+
+    key: str
+    draft: Draft
+    target: Entry
+    payload_digest: str
+
+    @property
+    def role(self) -> str:
+        return self.draft.role
+
+    @property
+    def revision(self) -> int:
+        """The fact's revision once corrected."""
+        return self.target.revision + 1
+
+
+@dataclass(frozen=True)
+class Retract:
+    """Withdraw the live fact ``target`` of the record's role (``record.retracted``)."""
+
+    key: str
+    role: str
+    target: Entry
+    reason: str
+
+
+Action = Publish | Correct | Retract
 
 
 @dataclass
@@ -63,168 +109,199 @@ def digest(value: Any) -> str:
 
 
 class Planner:
-    """Plans one import of a source, record by record, updating the ledger in memory."""
+    """Plans one import of a source, record by record, updating the ledger in memory.
+
+    Each record's plan is a list of actions; carried out, each becomes one message in
+    ``messages`` and a new ledger entry for its role.
+    """
 
     def __init__(self, fmt: Format, ledger: SourceLedger, now: dt.datetime) -> None:
         self.fmt = fmt
         self.ledger = ledger
         self.now = now
         self.context = ReadContext(now, ledger.states)
-        self.messages: list[Message] = []
+        self.messages: list[Outgoing] = []
         self.counts = Counts()
         self.refusals: list[Refusal] = []
         self.notices: list[Notice] = []
         self.withheld: str | None = None
-        self._seen: dict[str, int] = {}
+        self._first_lines: dict[str, int] = {}  # the line each record's key was first read on
         self._unkeyed = 0
 
     # -- records ---------------------------------------------------------------------------
 
-    def add(self, item: Item | Refusal) -> None:
+    def add(self, item: Item | Refusal) -> list[Action]:
+        """Plan one record and carry the plan out; the actions taken (none for a record that
+        was refused or is unchanged)."""
         if isinstance(item, Refusal):
             self._unkeyed += 1
             self._refuse(item)
-            return
-        first = self._seen.get(item.key)
+            return []
+        first = self._first_lines.get(item.key)
         if first is not None:
             self._refuse(item.refusal(FieldError("-", f"is the same record as line {first}")))
-            return
-        self._seen[item.key] = item.row.line
+            return []
+        self._first_lines[item.key] = item.row.line
         try:
             built = item.build(self.ledger.states.get(item.key))
             outcome, actions = self._plan(item.key, built.drafts)
             # Checked against the contract only what will be sent: a re-import checks nothing.
-            self._check([action[1] for action in actions if isinstance(action[1], Draft)])
+            self._check([action.draft for action in actions if not isinstance(action, Retract)])
         except FieldError as error:
             self._refuse(item.refusal(error))
-            return
+            return []
         for action in actions:
-            action[0](*action[1:])
+            self._take(action)
         self.notices.extend(built.notices)
         if built.state is not None:
             self.ledger.remember(item.key, built.state)
         setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+        return actions
 
-    def retract_missing(self) -> None:
-        """Snapshot: retract every live fact of a record that is not in the file."""
-        if not self._seen:
+    def retract_missing(self) -> list[Retract]:
+        """Snapshot: retract every live fact of a record that is not in the file (the
+        retractions taken; none when ``withheld`` says why not)."""
+        if not self._first_lines:
             self.withheld = (
                 "the file holds no record that could be read, so nothing was treated as gone"
                 " (a snapshot of nothing would retract the agency's whole record)"
             )
-            return
+            return []
         if self._unkeyed:
             self.withheld = (
                 f"{self._unkeyed} refused row(s) could not be matched to a record, so no record"
                 " was treated as gone; fix them and import the snapshot again"
             )
-            return
+            return []
         gone = [
             key
             for key in self.ledger.live_keys()
-            if key not in self._seen and key.split("\x1f", 1)[0] not in self.context.partial
+            if key not in self._first_lines and key.split("\x1f", 1)[0] not in self.context.partial
         ]
+        retractions = []
         for key in gone:
             for role, entry in sorted(self.ledger.roles(key).items()):
                 if entry.live:
-                    self._retract(key, role, entry, "no longer in the agency's export")
+                    retraction = Retract(key, role, entry, "no longer in the agency's export")
+                    self._take(retraction)
+                    retractions.append(retraction)
             self.counts.retracted += 1
+        return retractions
 
     # -- one record ------------------------------------------------------------------------
 
-    def _plan(self, key: str, drafts: list[Draft]) -> tuple[str, list[tuple[Any, ...]]]:
-        """What to send for one record, as calls to make once its facts are known valid."""
+    def _plan(self, key: str, drafts: list[Draft]) -> tuple[str, list[Action]]:
+        """What to do for one record, to carry out once its facts are known valid."""
         entries = self.ledger.roles(key)
         had_live = any(entry.live for entry in entries.values())
         outcome = "unchanged" if drafts or entries else "empty"
-        actions: list[tuple[Any, ...]] = []
+        actions: list[Action] = []
         roles = set()
         for draft in drafts:
             assert draft.role not in roles, f"{self.fmt.source}: role {draft.role} twice"
             roles.add(draft.role)
-            envelope = digest(
+            envelope_digest = digest(
                 [draft.event_type, draft.occurred_at.isoformat(), (draft.child or {}).get("ids")]
             )
-            payload = digest(draft.payload)
+            payload_digest = digest(draft.payload)
             entry = entries.get(draft.role)
             if entry is None or not entry.live:
                 revision = 0 if entry is None else entry.revision + 1
-                actions.append((self._publish, draft, key, envelope, payload, revision))
+                actions.append(Publish(key, draft, envelope_digest, payload_digest, revision))
                 outcome = _worse(outcome, "progressed" if had_live else "published")
-            elif entry.envelope != envelope:
+            elif entry.envelope_digest != envelope_digest:
                 reason = "replaced: its time or child changed"
-                actions.append((self._retract, key, draft.role, entry, reason))
-                actions.append((self._publish, draft, key, envelope, payload, entry.revision + 1))
+                actions.append(Retract(key, draft.role, entry, reason))
+                revision = entry.revision + 1
+                actions.append(Publish(key, draft, envelope_digest, payload_digest, revision))
                 outcome = "corrected"
-            elif entry.payload != payload:
-                actions.append((self._correct, draft, key, entry, payload))
+            elif entry.payload_digest != payload_digest:
+                actions.append(Correct(key, draft, entry, payload_digest))
                 outcome = "corrected"
         for role, entry in sorted(entries.items()):
             if entry.live and role not in roles:
                 reason = "no longer implied by the agency's record"
-                actions.append((self._retract, key, role, entry, reason))
+                actions.append(Retract(key, role, entry, reason))
                 outcome = "corrected"
         return outcome, actions
 
-    def _publish(self, draft: Draft, key: str, envelope: str, payload: str, revision: int) -> None:
-        event_id = str(uuid5(_IDS, "\x1f".join((self.fmt.source, key, draft.role, str(revision)))))
-        occurred_at = draft.occurred_at.isoformat()
-        body = self._body(event_id, draft.event_type, occurred_at, draft.child, draft.payload)
-        self._send(draft.event_type, event_id, body)
-        self.ledger.put(
-            key, draft.role, Entry(event_id, occurred_at, envelope, payload, revision, True)
-        )
-
-    def _correct(self, draft: Draft, key: str, entry: Entry, payload: str) -> None:
-        revision = entry.revision + 1
-        event_id = str(
-            uuid5(
-                _IDS,
-                "\x1f".join(
-                    (self.fmt.source, key, draft.role, "corrected", str(revision), payload)
-                ),
+    def _take(self, action: Action) -> None:
+        """Carry out one action: its message, and the ledger's entry for its role after it."""
+        message = self._message(action)
+        self.messages.append(message)
+        self.counts.events += 1
+        if isinstance(action, Publish):
+            occurred_at = action.draft.occurred_at.isoformat()
+            entry = Entry(
+                message.msg_id,
+                occurred_at,
+                action.envelope_digest,
+                action.payload_digest,
+                action.revision,
+                True,
             )
-        )
-        body = self._body(
-            event_id,
-            "record.corrected",
-            entry.occurred_at,
-            None,
-            {"target_event_id": entry.event_id, "replacement": draft.payload},
-        )
-        self._send("record.corrected", event_id, body)
-        self.counts.corrections += 1
-        self.ledger.put(
-            key,
-            draft.role,
-            Entry(entry.event_id, entry.occurred_at, entry.envelope, payload, revision, True),
-        )
-
-    def _retract(self, key: str, role: str, entry: Entry, reason: str) -> None:
-        event_id = str(uuid5(_IDS, "\x1f".join((self.fmt.source, "retracted", entry.event_id))))
-        body = self._body(
-            event_id,
-            "record.retracted",
-            entry.occurred_at,
-            None,
-            {"target_event_id": entry.event_id, "reason": reason},
-        )
-        self._send("record.retracted", event_id, body)
-        self.counts.retractions += 1
-        self.ledger.put(
-            key,
-            role,
-            Entry(
-                entry.event_id,
-                entry.occurred_at,
-                entry.envelope,
-                entry.payload,
-                entry.revision,
-                False,
-            ),
-        )
+        elif isinstance(action, Correct):
+            self.counts.corrections += 1
+            entry = replace(
+                action.target, payload_digest=action.payload_digest, revision=action.revision
+            )
+        else:
+            self.counts.retractions += 1
+            entry = replace(action.target, live=False)
+        self.ledger.put(action.key, action.role, entry)
 
     # -- messages --------------------------------------------------------------------------
+
+    def _message(self, action: Action) -> Outgoing:
+        """The message an action sends. Its id is derived from the source, the record's key,
+        the role and the revision (for a retraction, the retracted fact's id), so the same
+        plan made again sends the same ids; a correction or retraction is stamped with the
+        time of the fact it targets."""
+        if isinstance(action, Publish):
+            draft = action.draft
+            return self._outgoing(
+                self._id(action.key, draft.role, str(action.revision)),
+                draft.event_type,
+                draft.occurred_at.isoformat(),
+                draft.child,
+                draft.payload,
+            )
+        target = action.target
+        if isinstance(action, Correct):
+            return self._outgoing(
+                self._id(
+                    action.key,
+                    action.role,
+                    "corrected",
+                    str(action.revision),
+                    action.payload_digest,
+                ),
+                "record.corrected",
+                target.occurred_at,
+                None,
+                {"target_event_id": target.event_id, "replacement": action.draft.payload},
+            )
+        return self._outgoing(
+            self._id("retracted", target.event_id),
+            "record.retracted",
+            target.occurred_at,
+            None,
+            {"target_event_id": target.event_id, "reason": action.reason},
+        )
+
+    def _id(self, *parts: str) -> str:
+        return str(uuid5(_IDS, "\x1f".join((self.fmt.source, *parts))))
+
+    def _outgoing(
+        self,
+        event_id: str,
+        event_type: str,
+        occurred_at: str,
+        child: dict[str, Any] | None,
+        payload: dict[str, Any],
+    ) -> Outgoing:
+        body = self._body(event_id, event_type, occurred_at, child, payload)
+        return Outgoing(contracts.subject_for(self.fmt.agency, event_type), event_id, body)
 
     def _body(
         self,
@@ -245,12 +322,6 @@ class Planner:
             event["child"] = child
         event["payload"] = payload
         return orjson.dumps(event)
-
-    def _send(self, event_type: str, event_id: str, body: bytes) -> None:
-        self.messages.append(
-            Message(contracts.subject_for(self.fmt.agency, event_type), event_id, body)
-        )
-        self.counts.events += 1
 
     def _check(self, drafts: list[Draft]) -> None:
         """Each fact must be a valid contract event, so the hub never has to reject it."""
@@ -283,4 +354,4 @@ def _worse(current: str, new: str) -> str:
     return max(current, new, key=_OUTCOMES.index)
 
 
-__all__ = ["Counts", "Message", "Planner"]
+__all__ = ["Action", "Correct", "Counts", "Planner", "Publish", "Retract"]

@@ -17,6 +17,7 @@ import orjson
 
 import contracts
 from agencies._errors import PublishFailed
+from agencies._outgoing import Outgoing
 
 _IN_FLIGHT = 4000
 
@@ -49,12 +50,14 @@ async def publish_lines(url: str, agency: str, lines: Iterable[bytes]) -> Publis
     """Publish each non-blank line as one event, with many acks in flight."""
     if agency not in contracts.AGENCIES:
         raise ValueError(f"agency must be one of {', '.join(contracts.AGENCIES)}")
-    routed = ((*route(agency, line), line) for line in (raw.strip() for raw in lines) if line)
-    return await publish(url, routed)
+    messages = (
+        Outgoing(*route(agency, line), line) for line in (raw.strip() for raw in lines) if line
+    )
+    return await publish(url, messages)
 
 
-async def publish(url: str, messages: Iterable[tuple[str, str, bytes]]) -> PublishReport:
-    """Publish ``(subject, msg_id, body)`` in order, awaiting every ack before returning.
+async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
+    """Publish each message on its subject with its Nats-Msg-Id, in order, awaiting every ack.
 
     Raises PublishFailed when NATS cannot be reached or does not acknowledge a message: the
     caller must then treat nothing as sent (re-sending is safe: the ids are the same).
@@ -67,15 +70,16 @@ async def publish(url: str, messages: Iterable[tuple[str, str, bytes]]) -> Publi
         raise PublishFailed(f"cannot reach NATS at {url} ({type(error).__name__})") from None
     try:
         js = client.jetstream(publish_async_max_pending=_IN_FLIGHT)
-        published = duplicates = 0
+        acked = duplicates = 0  # acks received, and how many of them were for a duplicate
         pending: list[asyncio.Future[nats.js.api.PubAck]] = []
-        for subject, msg_id, body in messages:
-            pending.append(await js.publish_async(subject, body, headers={"Nats-Msg-Id": msg_id}))
+        for message in messages:
+            headers = {"Nats-Msg-Id": message.msg_id}
+            pending.append(await js.publish_async(message.subject, message.body, headers=headers))
             if len(pending) >= _IN_FLIGHT:
                 d, n = await _settle(pending)
-                duplicates, published = duplicates + d, published + n
+                duplicates, acked = duplicates + d, acked + n
         d, n = await _settle(pending)
-        return PublishReport(published + n - duplicates - d, duplicates + d)
+        return PublishReport(acked + n - duplicates - d, duplicates + d)
     except nats.js.errors.NoStreamResponseError:
         raise PublishFailed(
             "no JetStream stream captures safeguarding.v1.>: start `hub serve` once to create it"
@@ -90,6 +94,7 @@ async def publish(url: str, messages: Iterable[tuple[str, str, bytes]]) -> Publi
 
 
 async def _settle(pending: list[asyncio.Future[nats.js.api.PubAck]]) -> tuple[int, int]:
+    """Await the acks in flight: how many were for a duplicate, and how many there were."""
     acks = await asyncio.gather(*pending)
     pending.clear()
     return sum(1 for ack in acks if ack.duplicate), len(acks)

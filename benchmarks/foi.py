@@ -26,8 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hub.adapters.store import Table
-from hub.bootstrap import build_application, build_projection
+from hub.bootstrap import build_feed, build_projection, build_store
 from hub.config import Settings
 from hub.domain.events import FactRecorded
 from projections import STATISTICS, answer, catch_up, parse_period
@@ -336,14 +335,13 @@ def facts(city: City, first_year: int, years: int) -> Iterator[FactRecorded]:
 
 
 def build(settings: Settings, events: int, years: int) -> None:
-    app = build_application(settings)
-    table = Table(app.recorder, app.mapper)
+    table = build_store(settings).facts
     city = City(int(events / years / EPISODE_EVENTS))
     started, batch, written = time.perf_counter(), [], 0
     for fact in facts(city, 2010, years):
         batch.append(fact)
         if len(batch) == 5000:
-            table.insert(batch)
+            table.append(batch)
             written += len(batch)
             batch = []
             if written % 500_000 == 0:
@@ -351,20 +349,20 @@ def build(settings: Settings, events: int, years: int) -> None:
                     f"  stored {written:,} ({written / (time.perf_counter() - started):,.0f}/s)",
                     flush=True,
                 )
-    table.insert(batch)
+    table.append(batch)
     written += len(batch)
     elapsed = time.perf_counter() - started
     print(f"store      {written:,} facts in {elapsed:.0f} s ({written / elapsed:,.0f}/s)")
 
 
 def project(settings: Settings) -> None:
-    app = build_application(settings)
+    feed = build_feed(settings)
     store = build_projection(settings)
     started = time.perf_counter()
     applied = 0
     while True:
         step = time.perf_counter()
-        n = catch_up(app, store, max_pages=100)  # 100,000 facts, to report progress
+        n = catch_up(feed, store, max_pages=100)  # 100,000 facts, to report progress
         applied += n
         rate = applied / (time.perf_counter() - started)
         last = n / (time.perf_counter() - step)
@@ -377,7 +375,7 @@ def project(settings: Settings) -> None:
         f"project    {applied:,} facts in {elapsed:.0f} s ({applied / max(elapsed, 1e-9):,.0f}/s)"
     )
     step = time.perf_counter()
-    catch_up(app, store)
+    catch_up(feed, store)
     print(f"catch-up when current: {(time.perf_counter() - step) * 1000:.1f} ms")
 
 
@@ -421,7 +419,7 @@ def ask(settings: Settings) -> None:
         [
             sys.executable,
             "-m",
-            "hub.entrypoints.cli",
+            "hub",
             "foi",
             "missing-occasions",
             "--period",

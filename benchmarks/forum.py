@@ -21,8 +21,7 @@ from pathlib import Path
 
 from foi import EPISODE_EVENTS, City, facts, project
 
-from hub.adapters.store import Table, side_table
-from hub.bootstrap import build_application, build_projection
+from hub.bootstrap import build_projection, build_store
 from hub.config import Settings
 from hub.service.ingest import IngestService
 from hub.service.queries import forum_key
@@ -30,16 +29,16 @@ from projections import forum, parse_period, render_forum, trends, year_ending
 
 
 def build(settings: Settings, children: int, per_year: int, years: int) -> None:
-    app = build_application(settings)
-    IngestService._secret(side_table(app, "keys"))  # the hub makes it on its first intake
-    table = Table(app.recorder, app.mapper)
+    hub = build_store(settings)
+    IngestService(hub, settings.stream)  # the hub makes its key on its first intake
+    table = hub.facts
     started, batch, written = time.perf_counter(), [], 0
     for fact in facts(City(per_year, children=children), 2010, years):
         batch.append(fact)
         if len(batch) == 5000:
-            table.insert(batch)
+            table.append(batch)
             written, batch = written + len(batch), []
-    table.insert(batch)
+    table.append(batch)
     written += len(batch)
     print(f"store      {written:,} facts in {time.perf_counter() - started:.1f} s")
 
@@ -54,9 +53,8 @@ def _median_ms(run: Callable[[], object], times: int = 5) -> float:
 
 
 def ask(settings: Settings, months: list[str]) -> None:
-    app = build_application(settings)
     store = build_projection(settings)
-    key = forum_key(app)
+    key = forum_key(build_store(settings))
     with store.reading() as db:
         episodes, children = db.execute(
             "SELECT COUNT(*), COUNT(DISTINCT root) FROM episode WHERE to_pos IS NULL"
@@ -79,7 +77,7 @@ def ask(settings: Settings, months: list[str]) -> None:
     for fmt in ("json", "html"):
         t = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "hub.entrypoints.cli", "forum", "--month", months[-1],
+            [sys.executable, "-m", "hub", "forum", "--month", months[-1],
              "--format", fmt, "--out", str(settings.data_dir / f"forum.{fmt}")],
             check=True,
             capture_output=True,

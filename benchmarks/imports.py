@@ -24,9 +24,9 @@ from pathlib import Path
 import agencies
 from contracts.examples import nhs_number, upn
 from hub.adapters.embedded_nats import EmbeddedNats
-from hub.bootstrap import build_application, build_recorder
+from hub.bootstrap import build_recorder, build_store
 from hub.config import Settings
-from hub.entrypoints.consumer import create_broker
+from hub.entrypoints.consumer import Consumer
 from hub.service import queries
 
 YEAR = dt.datetime(2019, 4, 1)
@@ -180,17 +180,16 @@ async def _one(url: str, ledger: Path, agency: str, kind: str, path: Path, label
 async def _hub(settings: Settings, url: str, sent: int) -> None:
     """Run the hub's consumer until it has stored ``sent`` events."""
     recorder = build_recorder(settings)
-    broker = create_broker(settings, recorder, url)
-    await broker.start()
+    consumer = Consumer(settings, recorder, url)
+    await consumer.start()
     try:
-        app = build_application(settings)
-        while (status := queries.status(app))["stored"] + status["rejected"] < sent:  # noqa: ASYNC110
+        hub = build_store(settings)
+        while (status := queries.status(hub))["stored"] + status["rejected"] < sent:  # noqa: ASYNC110
             await asyncio.sleep(0.2)
-        assert status["rejected"] == 0, queries.rejects(app)[:3]
+        assert status["rejected"] == 0, queries.rejects(hub)[:3]
     finally:
-        await broker.writer.close()  # type: ignore[attr-defined]
-        await broker.stop()
-        recorder.close()
+        await consumer.stop()
+        recorder.close(settings.shutdown_grace)
 
 
 if __name__ == "__main__":

@@ -25,19 +25,18 @@ from pathlib import Path
 
 import orjson
 import psycopg
-from faststream.nats import NatsBroker
 
 import contracts
 from agencies import publish_lines
 from contracts.examples import default_agency, example_event, nhs_number
 from hub.adapters.embedded_nats import EmbeddedNats
-from hub.adapters.store import Table
-from hub.bootstrap import build_application, build_ingest, build_recorder
+from hub.bootstrap import build_ingest, build_recorder, build_store
 from hub.config import Settings
 from hub.domain.intake import Inbound
-from hub.entrypoints.consumer import create_broker
+from hub.entrypoints.consumer import Consumer
+from hub.entrypoints.writer import WriterProcess
 from hub.service.ingest import IngestService, Outcome
-from hub.service.recorders import ProcessRecorder, Recorder
+from hub.service.ordered import Recorder
 
 # A mix like a city's: mostly missing episodes and what follows them.
 MIX = (
@@ -95,7 +94,7 @@ class _Unused:
     async def record(self, batch: object) -> Outcome:
         raise AssertionError("declare() consumes nothing")
 
-    def close(self) -> None:
+    def close(self, grace: float) -> None:
         pass
 
 
@@ -117,7 +116,7 @@ def cpu_seconds(pid: int) -> float:
 
 def processes(recorder: Recorder, nats: EmbeddedNats) -> dict[str, int]:
     pids = {"hub main": os.getpid()}
-    if isinstance(recorder, ProcessRecorder):
+    if isinstance(recorder, WriterProcess):
         pids["writer"] = next(iter(recorder.executor._processes))  # type: ignore[attr-defined]
     if nats.process is not None:
         pids["nats-server"] = nats.process.pid
@@ -132,13 +131,12 @@ async def consume(
     publishing: asyncio.Task[float] | None = None,
 ) -> float:
     """Seconds from starting the consumer to N facts committed; prints each process's CPU."""
-    app = build_application(settings)
-    store = Table(app.recorder, app.mapper)
-    broker: NatsBroker = create_broker(settings, recorder, nats.url)
+    store = build_store(settings).facts
+    consumer = Consumer(settings, recorder, nats.url)
     pids = processes(recorder, nats)
     cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     start = time.perf_counter()
-    await broker.start()
+    await consumer.start()
     while store.position() < n:  # noqa: ASYNC110 - polling the store is what is measured
         await asyncio.sleep(0.02)
     elapsed = time.perf_counter() - start
@@ -149,9 +147,8 @@ async def consume(
     )
     if publishing:
         await publishing
-    await broker.writer.close()  # type: ignore[attr-defined]
-    await broker.stop()
-    recorder.close()
+    await consumer.stop()
+    recorder.close(settings.shutdown_grace)
     return elapsed
 
 
@@ -221,9 +218,9 @@ async def main() -> None:
 
 async def declare(settings: Settings, url: str) -> None:
     """Create the stream and consumer before publishing, as a running hub would have."""
-    broker = create_broker(settings, _Unused(), url)
-    await broker.start()
-    await broker.stop()
+    consumer = Consumer(settings, _Unused(), url)
+    await consumer.start()
+    await consumer.stop()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from agencies.local_authority.ssda903 import _dfe
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.bootstrap import build_recorder
 from hub.config import Settings
-from hub.entrypoints.consumer import create_broker
+from hub.entrypoints.consumer import Consumer
 
 
 def main() -> None:
@@ -70,11 +70,10 @@ async def _stream(folder: Path, url: str) -> None:
     """Let the hub declare its stream, then stop it: the imports are timed alone."""
     settings = Settings(data_dir=folder / "hub")
     recorder = build_recorder(settings)
-    broker = create_broker(settings, recorder, url)
-    await broker.start()
-    await broker.writer.close()  # type: ignore[attr-defined]
-    await broker.stop()
-    recorder.close()
+    consumer = Consumer(settings, recorder, url)
+    await consumer.start()
+    await consumer.stop()
+    recorder.close(settings.shutdown_grace)
 
 
 if __name__ == "__main__":

@@ -24,17 +24,22 @@ from contracts.subjects import (
     rejected_subject,
     subject_for,
 )
+from contracts.vocabulary import FINDINGS, RETURN_INTERVIEW_WINDOW, RISK_GRADES, RiskGrade
 
 __all__ = [
     "AGENCIES",
     "ALL",
     "EVENT_TYPES",
+    "FINDINGS",
+    "RETURN_INTERVIEW_WINDOW",
+    "RISK_GRADES",
     "Child",
     "ChildIds",
     "ContractViolation",
-    "HubError",
     "Envelope",
     "Event",
+    "HubError",
+    "RiskGrade",
     "Source",
     "Subject",
     "is_rejection",

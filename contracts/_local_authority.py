@@ -48,6 +48,7 @@ class EpisodePayload(Frozen):
 
 
 class Findings(Frozen):
+    # One field per vocabulary.FINDINGS, in its order (tests/unit/test_vocabulary.py).
     harmed_physically: bool
     sexually_assaulted_or_exploited: bool
     drugs_sale: bool

@@ -8,8 +8,8 @@ from pydantic import AwareDatetime
 
 from contracts._checks import PostcodeDistrict, Ref, Text
 from contracts._envelope import Envelope, Frozen
+from contracts.vocabulary import RiskGrade
 
-Risk = Literal["no_apparent_risk", "low", "medium", "high"]
 LocationKind = Literal["home", "placement", "school", "other"]
 POLICE: tuple[str, ...] = ("police",)
 
@@ -29,13 +29,13 @@ class MissingReportedPayload(Frozen):
     episode_ref: Ref
     last_seen_at: AwareDatetime
     missing_from: MissingFrom
-    risk: Risk
+    risk: RiskGrade
     classification: Literal["missing", "absent"]
 
 
 class RiskRegradedPayload(Frozen):
     episode_ref: Ref
-    risk: Risk
+    risk: RiskGrade
 
 
 class FoundPayload(Frozen):

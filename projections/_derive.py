@@ -12,18 +12,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import NamedTuple
 
+from contracts.vocabulary import FINDINGS, RETURN_INTERVIEW_WINDOW, RISK_GRADES
 from projections._facts import Fact, ordered
-from projections._time import london_day
+from projections._time import duration_us, london_day
 from projections._timeline import Timeline
 
-RISK_ORDER = ("no_apparent_risk", "low", "medium", "high")
-FINDINGS = (
-    "harmed_physically",
-    "sexually_assaulted_or_exploited",
-    "drugs_sale",
-    "criminal_activity",
-)
-_72H_US = 72 * 3600 * 1_000_000
+_RI_WINDOW_US = duration_us(RETURN_INTERVIEW_WINDOW)  # ri_72h: completed within it
 _RETURN_INTERVIEWS = (
     "return_interview.offered",
     "return_interview.completed",
@@ -145,7 +139,7 @@ def episode(
             last_seen_us=last_seen,
             classification=p["classification"],
             risk=risk,
-            risk_max=max(risks, key=RISK_ORDER.index),
+            risk_max=max(risks, key=RISK_GRADES.index),
             looked_after=status.looked_after,
             uasc=status.uasc,
             allocated=status.allocated,
@@ -155,7 +149,7 @@ def episode(
             ri_offered=bool(interviews),
             ri_completed=bool(completed),
             ri_72h=found_us is not None
-            and any(f.occurred_us <= found_us + _72H_US for f in completed),
+            and any(f.occurred_us <= found_us + _RI_WINDOW_US for f in completed),
             **findings,
             missing_from=where["kind"],
             placement_ref=where.get("placement_ref"),

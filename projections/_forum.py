@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from contracts.vocabulary import RISK_GRADES
 from projections._identity import component
 from projections._store import ProjectionStore
 from projections._time import Period, parse_period
@@ -54,7 +55,6 @@ DEFINITIONS = (
      " episode had."),
 )  # fmt: skip
 
-RISKS = ("no_apparent_risk", "low", "medium", "high")
 _HOUR_US = 3_600_000_000
 _BANDS = ((12, "under 12"), (14, "12-13"), (16, "14-15"), (18, "16-17"))
 _EPISODE = (
@@ -62,6 +62,7 @@ _EPISODE = (
     " placement_type, placement_ref, ri_completed, missing_from, postcode_district, ref"
     " FROM episode WHERE to_pos IS NULL AND day BETWEEN ? AND ?"
 )
+_CSE_CASE_TYPES = ("cse.case_opened", "cse.case_reassessed", "cse.case_closed")
 _OTHER_KINDS = {
     "health.concern_raised": ("health", "concern"),
     "education.concern_raised": ("education", "concern"),
@@ -173,7 +174,7 @@ def _child(
     open_cse = False
     for agency, kind, occurred_us, payload in facts:
         body = orjson.loads(payload) if payload else {}
-        if kind.startswith("cse.case_"):
+        if kind in _CSE_CASE_TYPES:
             cases[body.get("case_ref", "")].append((occurred_us, kind))
         if not start <= occurred_us < end:
             continue
@@ -196,7 +197,7 @@ def _child(
         "episodes_in_month": sum(1 for e in episodes if e[1] >= month.first_day),
         "episodes_in_window": len(episodes),
         "hours_missing_in_window": round(hours, 1),
-        "highest_risk": max((e[5] for e in episodes if e[5]), key=RISKS.index, default=None),
+        "highest_risk": max((e[5] for e in episodes if e[5]), key=RISK_GRADES.index, default=None),
         "looked_after": bool(latest[6]),
         "uasc": bool(latest[7]),
         "placement_type": latest[8],
@@ -245,7 +246,7 @@ def _missing_from(
 def _found_at(db: Any, month: Period) -> list[dict[str, Any]]:
     counts: Counter[tuple[str, str]] = Counter()
     for (payload,) in db.execute(
-        "SELECT f.payload FROM facts f JOIN episode e ON f.grp = 'episode:' || e.ref"
+        "SELECT f.payload FROM facts f JOIN episode e ON f.record_key = 'episode:' || e.ref"
         " WHERE e.to_pos IS NULL AND e.day BETWEEN ? AND ? AND f.type = 'missing.found'"
         " AND f.alive = 1",
         (month.first_day, month.last_day),
@@ -261,5 +262,7 @@ def _found_at(db: Any, month: Period) -> list[dict[str, Any]]:
 def _risk(month: list[tuple[Any, ...]]) -> dict[str, int]:
     counts = Counter(e[5] or "unknown" for e in month)
     return {
-        risk: counts.get(risk, 0) for risk in (*RISKS, "unknown") if risk in counts or risk in RISKS
+        risk: counts.get(risk, 0)
+        for risk in (*RISK_GRADES, "unknown")
+        if risk in counts or risk in RISK_GRADES
     }

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
 from uuid import UUID
 
+from hub.feed import StoredFact
 from projections import _derive as derive
 from projections._facts import COUNCIL_MISSING, LA, PER_CHILD_TYPES, Fact, kept
 from projections._identity import component
@@ -50,19 +49,7 @@ class _Touched:
                 self.council.add(fact.child)
 
 
-class Stored(NamedTuple):
-    """A stored fact as the projector reads it: the fields of ``FactRecorded``."""
-
-    position: int
-    recorded_us: int
-    agency: str
-    event_type: str
-    event_id: str
-    body: dict[str, Any]
-    child_id: str | None
-    joined_child_ids: list[str]
-    other_child_id: str | None
-    other_joined_child_ids: Sequence[str] = ()
+Stored = StoredFact  # a fact as the hub's read port gives it
 
 
 class Projector:
@@ -109,7 +96,7 @@ class Projector:
         """Derive again what the facts applied since the last flush touched, as of the last
         of them. Call it before the transaction commits."""
         if self.touched:
-            _Rederive(self, self.position).run(self.touched)
+            _Rederivation(self, self.position).run(self.touched)
             self.touched = _Touched()
 
     def group(self, group: str) -> list[Fact]:
@@ -190,8 +177,8 @@ class Projector:
             touched.children.add(target.child)
 
 
-class _Rederive:
-    """Derives the touched records again, as of one position."""
+class _Rederivation:
+    """One derivation again of the records a run of facts touched, as of one position."""
 
     def __init__(self, projector: Projector, position: int) -> None:
         self.store = projector.store
@@ -221,11 +208,14 @@ class _Rederive:
             if kind == "episode":
                 self._episode(ref)
             elif kind == "investigation":
-                row = derive.investigation(ref, self.group(group), self.store.alert_setting)
-                self.store.replace("investigation", ref, [row] if row else [], self.position)
+                investigation = derive.investigation(
+                    ref, self.group(group), self.store.alert_setting
+                )
+                rows = [investigation] if investigation else []
+                self.store.replace("investigation", ref, rows, self.position)
             elif kind == "cse":
-                row_ = derive.cse_case(ref, self.group(group))
-                self.store.replace("cse_case", ref, [row_] if row_ else [], self.position)
+                case = derive.cse_case(ref, self.group(group))
+                self.store.replace("cse_case", ref, [case] if case else [], self.position)
         done.clear()
         for root in sorted(self._reconcile):
             self._match(root, done)

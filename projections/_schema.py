@@ -9,7 +9,7 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "6"
+VERSION = "7"
 """Bump when what the projector derives changes: a different version is rebuilt from zero."""
 
 _VERSIONED = {
@@ -66,11 +66,12 @@ _CURRENT_INDEXES = {
 
 _STATE = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
-    # The facts as corrected so far; alive = 0 once retracted.
+    # The facts as corrected so far; alive = 0 once retracted. record_key: the record the
+    # fact is part of (its group, 'episode:<ref>', 'alert:<ref>', ...), NULL for none.
     "CREATE TABLE IF NOT EXISTS facts (event_id BLOB PRIMARY KEY, position INT, agency TEXT,"
-    " type TEXT, child BLOB, grp TEXT, occurred_us INT, payload BLOB, alive INT)"
+    " type TEXT, child BLOB, record_key TEXT, occurred_us INT, payload BLOB, alive INT)"
     " WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS facts_grp ON facts (grp) WHERE grp IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS facts_record ON facts (record_key) WHERE record_key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS facts_child ON facts (child, agency, type) WHERE child IS NOT NULL",
     # The trends' CSE concerns by time. Partial, so that no other query's plan can choose it.
     "CREATE INDEX IF NOT EXISTS facts_concerns ON facts (occurred_us)"

@@ -151,13 +151,13 @@ class ProjectionStore:
 
     def update_fact(self, fact: Fact) -> None:
         self.db.execute(
-            "UPDATE facts SET payload = ?, alive = ?, grp = ? WHERE event_id = ?",
+            "UPDATE facts SET payload = ?, alive = ?, record_key = ? WHERE event_id = ?",
             (orjson.dumps(fact.payload), int(fact.alive), fact.group, fact.event_id),
         )
 
     def group(self, group: str) -> list[Fact]:
         rows = self.db.execute(
-            f"SELECT {_FACT_COLUMNS} FROM facts WHERE grp = ? AND alive = 1",  # noqa: S608
+            f"SELECT {_FACT_COLUMNS} FROM facts WHERE record_key = ? AND alive = 1",  # noqa: S608
             (group,),
         )
         return [_fact(row) for row in rows]
@@ -228,8 +228,8 @@ class ProjectionStore:
 
     def episodes_of(self, children: Sequence[bytes]) -> list[str]:
         rows = self.db.execute(
-            f"SELECT DISTINCT grp FROM facts WHERE child IN ({_marks(children)})"  # noqa: S608
-            " AND agency = 'police' AND type = 'missing.reported' AND grp IS NOT NULL",
+            f"SELECT DISTINCT record_key FROM facts WHERE child IN ({_marks(children)})"  # noqa: S608
+            " AND agency = 'police' AND type = 'missing.reported' AND record_key IS NOT NULL",
             list(children),
         )
         return [row[0] for row in rows]

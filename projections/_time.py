@@ -29,6 +29,10 @@ def to_us(moment: dt.datetime) -> int:
     return (moment - _EPOCH) // _US
 
 
+def duration_us(duration: dt.timedelta) -> int:
+    return duration // _US
+
+
 def from_us(us: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=us)
 

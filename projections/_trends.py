@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.vocabulary import RETURN_INTERVIEW_WINDOW
 from projections._errors import BadArgument
 from projections._forum import repeat_list
 from projections._store import ProjectionStore
@@ -24,7 +25,6 @@ from projections._time import Period, parse_period, to_us
 from projections.statistics import STATISTICS, Query
 
 Value = int | float | None
-_72H_US = 72 * 3_600_000_000
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _repeat_children(q: Query, options: dict[str, int]) -> Value:
 
 def _ri_within_72h(q: Query, _: dict[str, int]) -> Value:
     # Due once 72 hours have passed since the find, or sooner if already done in time.
-    q.params["due_by"] = to_us(dt.datetime.now(dt.UTC)) - _72H_US
+    q.params["due_by"] = to_us(dt.datetime.now(dt.UTC) - RETURN_INTERVIEW_WINDOW)
     found, within = q.row(
         "SELECT COUNT(*), SUM(ri_72h) FROM episode"
         " WHERE {live} AND day BETWEEN :first AND :last AND found = 1"

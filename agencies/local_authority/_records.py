@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agencies._common import LA_CHILD, RISK_LEVELS, single
 from agencies._fields import FieldError, Row, parse_instant
 from agencies._format import Built, Column, Draft, Format, State, child, keyed
+from contracts.vocabulary import FINDINGS
 
 SYSTEM = "children's social care case management export"
 CONDUCTED_BY = {"OWN": "own_authority", "OTHER": "other_authority", "INDEPENDENT": "independent"}
 OUTCOMES = {"COMPLETED": "completed", "DECLINED": "declined"}
-FINDINGS = (
-    "harmed_physically",
-    "sexually_assaulted_or_exploited",
-    "drugs_sale",
-    "criminal_activity",
-)
 SETTINGS = {
     "CHILDRENS_HOME": "childrens_home",
     "FOSTER_CARE": "foster_care",
@@ -234,20 +230,27 @@ CSE_CASES = Format(
 )
 
 
-def _span(started: str, ended: str, start_type: str, end_type: str, payload: Any) -> Any:
-    """A record with a start and an optional end, each an event with the same payload."""
+def _span(
+    started: str,
+    ended: str,
+    start_type: str,
+    end_type: str,
+    payload_of: Callable[[Row], dict[str, Any]],
+) -> Callable[[Row, State | None], Built]:
+    """A record with a start and an optional end (the columns ``started`` and ``ended``),
+    each an event with the same payload."""
 
     def facts(row: Row, previous: State | None) -> Built:
         person = LA_CHILD.read(row)
-        body = payload(row)
+        payload = payload_of(row)
         start = row.when(started)
         assert start is not None
-        drafts = [Draft("started", start_type, start, person, body)]
+        drafts = [Draft("started", start_type, start, person, payload)]
         end = row.when(ended, required=False)
         if end is not None:
             if end < start:
                 raise FieldError(ended, f"is before {started}")
-            drafts.append(Draft("ended", end_type, end, person, body))
+            drafts.append(Draft("ended", end_type, end, person, payload))
         return Built(drafts)
 
     return facts
@@ -365,13 +368,13 @@ def _link(row: Row, previous: State | None) -> Built:
             "is empty, as are the other other_* columns: a link needs the other record's"
             " identifier",
         )
-    body = {"other": child(**other)}
+    payload = {"other": child(**other)}
     linked = row.when("linked_at")
     assert linked is not None
-    drafts = [Draft("linked", "identity.linked", linked, person, body)]
+    drafts = [Draft("linked", "identity.linked", linked, person, payload)]
     unlinked = row.when("unlinked_at", required=False)
     if unlinked is not None:
-        drafts.append(Draft("unlinked", "identity.unlinked", unlinked, person, body))
+        drafts.append(Draft("unlinked", "identity.unlinked", unlinked, person, payload))
     return Built(drafts)
 
 

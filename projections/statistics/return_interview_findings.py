@@ -3,7 +3,7 @@ episodes."""
 
 from __future__ import annotations
 
-from projections._derive import FINDINGS
+from contracts.vocabulary import FINDINGS
 from projections.statistics._base import Figures, Query, Statistic
 
 _COUNTS = ("found", "offered", "completed", "completed_within_72h", *FINDINGS)

@@ -3,6 +3,7 @@ second serve on the same store, a stop while the store is down, and long idle st
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
@@ -109,7 +110,7 @@ async def test_stopping_while_the_store_is_down_returns_and_loses_nothing(
         locked_store.append(blocker)
         late = example_event("missing.reported")
         await publish(url, late)
-        time.sleep(1.0)  # fetched and handed to the writer, which is stuck on the lock
+        await asyncio.sleep(1.0)  # fetched and handed to the writer, which is stuck on the lock
         started = time.monotonic()
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
@@ -139,7 +140,7 @@ async def test_an_idle_hub_logs_no_error_and_a_trickle_arrives_within_a_second(
         delays = []
         deadline = time.monotonic() + IDLE_SECONDS
         while time.monotonic() < deadline:
-            time.sleep(min(rng.uniform(4, 16), max(0.0, deadline - time.monotonic())))
+            await asyncio.sleep(min(rng.uniform(4, 16), max(0.0, deadline - time.monotonic())))
             before = store.stored()
             sent = time.monotonic()
             await publish(url, example_event("missing.reported"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 import nats
 import orjson
@@ -12,7 +14,9 @@ import pytest
 
 from contracts.examples import example_event
 from hub.adapters.embedded_nats import EmbeddedNats
+from hub.bootstrap import build_ingest
 from hub.config import Settings
+from hub.entrypoints.writer import WriterThread
 from tests.support import eventually, publish, running_hub
 
 
@@ -183,3 +187,61 @@ async def test_the_writer_process_stores_what_is_published(
         report = await publish_lines(nats_server.url, "police", [orjson.dumps(e) for e in events])
         await eventually(lambda: store.stored() == 2500)
     assert (report.published, report.duplicates) == (2495, 5)
+
+
+async def test_a_fault_after_parsing_rejects_that_message_and_the_stream_flows_on(
+    sqlite_settings: Settings, nats_server: EmbeddedNats, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the hub's own code (here in identity resolution, for one child) used to make
+    the whole batch retry for ever, holding up every later message."""
+    ingest = build_ingest(sqlite_settings)
+    resolve = ingest.registry.resolve
+
+    def faulty(keys: Iterable[str]) -> Any:
+        keys = tuple(keys)
+        if "la_child_id:LA-BUG" in keys:
+            raise RuntimeError("a fault in the hub's own code")
+        return resolve(keys)
+
+    monkeypatch.setattr(ingest.registry, "resolve", faulty)
+    bug = example_event("care.period_started", child={"ids": {"la_child_id": "LA-BUG"}})
+    good = [example_event("missing.reported") for _ in range(3)]
+    async with running_hub(sqlite_settings, nats_server.url, WriterThread(lambda: ingest)) as store:
+        client = await nats.connect(nats_server.url)
+        notices = await client.subscribe("safeguarding.v1.rejected.>")
+        await publish(nats_server.url, good[0], bug, good[1])
+        await eventually(lambda: store.stored() == 2 and store.status()["rejected"] == 1)
+        await publish(nats_server.url, good[2])  # later messages are not held up
+        await eventually(lambda: store.stored() == 3)
+        [reject] = store.rejects()
+        assert reject["event_id"] == bug["event_id"] and "internal error" in reject["reason"]
+        notice = orjson.loads((await notices.next_msg(timeout=5)).data)
+        assert notice["event_id"] == bug["event_id"]
+        # The notice is on the notices stream, not in the stream the hub consumes.
+        js = client.jetstream()
+        assert (
+            await js.find_stream_name_by_subject("safeguarding.v1.rejected.local_authority")
+        ) == ("SAFEGUARDING_NOTICES")
+        consumer = await js.consumer_info("SAFEGUARDING", "hub")
+        assert (consumer.num_pending, consumer.num_ack_pending) == (0, 0)
+        events = await js.stream_info("SAFEGUARDING")
+        assert events.state.messages == 4
+        await client.close()
+
+
+async def test_a_stream_from_an_older_hub_is_narrowed_and_its_old_notices_passed_over(
+    sqlite_settings: Settings, nats_server: EmbeddedNats
+) -> None:
+    client = await nats.connect(nats_server.url)
+    js = client.jetstream()
+    await js.add_stream(name="SAFEGUARDING", subjects=["safeguarding.v1.>"])
+    await js.publish("safeguarding.v1.rejected.police", b'{"reason": "old notice"}')
+    event = example_event("missing.reported")
+    await publish(nats_server.url, event)
+    async with running_hub(sqlite_settings, nats_server.url) as store:
+        await eventually(lambda: store.stored() == 1)
+        assert store.status()["rejected"] == 0
+        info = await js.stream_info("SAFEGUARDING")
+        assert "safeguarding.v1.>" not in (info.config.subjects or [])
+        assert info.state.messages == 2  # nothing the old stream held is lost
+    await client.close()

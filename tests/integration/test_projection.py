@@ -54,9 +54,9 @@ def test_catching_up_in_small_pages_gives_the_same_answer(
     a_year(history)
     paged = ProjectionStore(tmp_path / "paged.sqlite")
 
-    assert catch_up(history.app, paged, page=7, max_pages=2) == 14
-    catch_up(history.app, paged, page=7)
-    catch_up(history.app, history.projection)
+    assert catch_up(history.feed, paged, page=7, max_pages=2) == 14
+    catch_up(history.feed, paged, page=7)
+    catch_up(history.feed, history.projection)
 
     assert figures(paged) == figures(history.projection)
 
@@ -67,7 +67,7 @@ def test_a_crash_mid_page_leaves_the_page_to_be_applied_again(
     history = History(sqlite_settings).at("2020-01-01T00:00:00+00:00")
     a_year(history)
     store = ProjectionStore(tmp_path / "crashed.sqlite")
-    real = projector_module._Rederive.run
+    real = projector_module._Rederivation.run
     calls = 0
 
     def crash_on_the_40th_fact(self: object, touched: object) -> None:
@@ -77,14 +77,14 @@ def test_a_crash_mid_page_leaves_the_page_to_be_applied_again(
             raise RuntimeError("power cut")
         real(self, touched)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(projector_module._Rederive, "run", crash_on_the_40th_fact)
+    monkeypatch.setattr(projector_module._Rederivation, "run", crash_on_the_40th_fact)
     with pytest.raises(RuntimeError, match="power cut"):
-        catch_up(history.app, store, page=25)
+        catch_up(history.feed, store, page=25)
     assert store.head()[0] == 25  # the first page committed; the second rolled back whole
 
-    monkeypatch.setattr(projector_module._Rederive, "run", real)
-    catch_up(history.app, store, page=25)
-    catch_up(history.app, history.projection)
+    monkeypatch.setattr(projector_module._Rederivation, "run", real)
+    catch_up(history.feed, store, page=25)
+    catch_up(history.feed, history.projection)
     assert figures(store) == figures(history.projection)
 
 
@@ -99,7 +99,7 @@ def test_two_processes_catching_up_at_once_apply_each_fact_once(
 
     def run(store: ProjectionStore) -> None:
         try:
-            catch_up(history.app, store, page=5)
+            catch_up(history.feed, store, page=5)
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -110,7 +110,7 @@ def test_two_processes_catching_up_at_once_apply_each_fact_once(
         thread.join()
 
     assert errors == []
-    catch_up(history.app, history.projection)
+    catch_up(history.feed, history.projection)
     assert figures(stores[0]) == figures(history.projection)
     assert stores[0].head() == history.projection.head()
 
@@ -121,15 +121,15 @@ def test_a_projection_of_another_derivation_version_is_rebuilt(
     history = History(sqlite_settings).at("2020-01-01T00:00:00+00:00")
     a_year(history)
     path = tmp_path / "old.sqlite"
-    catch_up(history.app, ProjectionStore(path))
+    catch_up(history.feed, ProjectionStore(path))
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = 'old' WHERE key = 'version'")
         db.execute("DELETE FROM episode")  # what an older version derived differently
 
     rebuilt = ProjectionStore(path)
     assert rebuilt.head()[0] == 0
-    catch_up(history.app, rebuilt)
-    catch_up(history.app, history.projection)
+    catch_up(history.feed, rebuilt)
+    catch_up(history.feed, history.projection)
     assert figures(rebuilt) == figures(history.projection)
 
 
@@ -143,11 +143,11 @@ def test_a_projection_built_from_another_store_is_rebuilt(tmp_path: Path) -> Non
     )
     a_year(second, 20)
     shared = ProjectionStore(tmp_path / "shared.sqlite")
-    catch_up(first.app, shared)
+    catch_up(first.feed, shared)
 
-    catch_up(second.app, shared)  # e.g. the store was recreated, the projection path kept
+    catch_up(second.feed, shared)  # e.g. the store was recreated, the projection path kept
 
-    catch_up(second.app, second.projection)
+    catch_up(second.feed, second.projection)
     assert figures(shared) == figures(second.projection)
 
 
@@ -163,6 +163,6 @@ def test_a_fact_the_projector_cannot_read_stops_it_with_the_position(
 
     monkeypatch.setattr(projector_module, "instant", unreadable)
     with pytest.raises(ProjectionError, match="position 1 ") as raised:
-        catch_up(history.app, store)
+        catch_up(history.feed, store)
     assert "Invalid" not in str(raised.value)  # the error names the position, not the content
     assert store.head()[0] == 0

@@ -194,7 +194,7 @@ def test_each_correction_has_its_own_id_even_when_a_value_comes_back(tmp_path: P
             tmp_path, f"MP-1,P-1,2018-01-01 10:00,2018-01-01 09:00,HOME,LOW,,{classification}"
         )
         planner = _plan(fmt, path, ledger)
-        ids.extend(m.event_id for m in planner.messages)
+        ids.extend(m.msg_id for m in planner.messages)
     assert len(ids) == 4 and len(set(ids)) == 4
     assert ledger.roles(next(iter(ledger.entries)))["reported"].revision == 3
 

@@ -229,7 +229,8 @@ def merge(known: list[Episode], read: list[Episode], year: int, years: list[int]
     return sorted(merged.values(), key=order)
 
 
-Person = dict[str, Any]
+Person = dict[str, Any]  # the contract's child object
+Payload = dict[str, Any]
 UascOn = Callable[[dt.date], bool]
 
 
@@ -245,14 +246,14 @@ def facts(episodes: list[Episode], person: Person, uasc_on: UascOn) -> list[Draf
     for i, e in enumerate(episodes):
         at = midnight(e.decom)
 
-        def draft(role: str, event_type: str, when: dt.datetime, payload: Person) -> Draft:
+        def draft(role: str, event_type: str, when: dt.datetime, payload: Payload) -> Draft:
             return Draft(f"{e.name}.{role}", event_type, when, person, payload)  # noqa: B023
 
         if starts[i]:
             payload = {"legal_status": e.ls or NOT_RECORDED, "uasc": uasc_on(e.decom)}
             drafts.append(draft("period_started", "care.period_started", at, payload))
         if moves[i]:
-            placement: Person = {
+            placement: Payload = {
                 "placement_ref": e.placement_ref,
                 "placement_type": e.placement_type,
             }

@@ -31,8 +31,8 @@ class Children:
         self.details: dict[str, dict[str, Any]] = {}
         self.uasc: dict[str, dt.date | None] = {}
         self.uasc_given = "UASC" in found.tables
-        self.header = _firsts(found.rows("Header"), notes, "Header")
-        for child_id, row in self.header.items():
+        self.header_rows = _firsts(found.rows("Header"), notes, "Header")
+        for child_id, row in self.header_rows.items():
             self.details[child_id] = _details(row, notes)
         self.uasc_rows = _firsts(found.rows("UASC"), notes, "UASC")
         for child_id, row in self.uasc_rows.items():
@@ -110,7 +110,7 @@ def items(found: Return, context: ReadContext) -> Iterator[Item | Refusal]:
         child_id = row.raw("CHILD")
         if not child_id:
             yield refused(row, FieldError("CHILD", "is empty; it is required"))
-        elif children.header[child_id] is row:
+        elif children.header_rows[child_id] is row:
             yield Item(keyed("header", child_id), row, _header(row, children, year))
     for child_id, row in children.uasc_rows.items():
         yield Item(keyed("uasc", child_id), row, _uasc(child_id, children, context.now, year))

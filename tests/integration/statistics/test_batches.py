@@ -67,9 +67,9 @@ def test_answers_are_those_of_a_projection_derived_fact_by_fact(
     )  # fmt: skip
 
     by_batch = history.projection
-    catch_up(history.app, by_batch)
+    catch_up(history.feed, by_batch)
     by_fact = ProjectionStore(tmp_path / "by-fact.sqlite")
-    catch_up(history.app, by_fact, page=1)  # each page is derived at its end: one fact
+    catch_up(history.feed, by_fact, page=1)  # each page is derived at its end: one fact
     asked = 0
     for as_of in (None, "2018-03-01T00:00:00Z", "2018-07-01T00:00:00Z", "2019-02-01T00:00:00Z"):
         when = parse_as_of(as_of) if as_of else None

@@ -28,7 +28,7 @@ def council(history: History, started: str, kind: str = "missing", **payload: An
 
 def listed(history: History, period: str = "2017/18") -> dict[str, Any]:
     """What ``hub reconcile`` lists for the period."""
-    catch_up(history.app, history.projection)
+    catch_up(history.feed, history.projection)
     return unmatched(history.projection, parse_period(period), key=history.key)
 
 
