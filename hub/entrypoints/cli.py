@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -218,7 +219,7 @@ def _foi(args: argparse.Namespace, wiring: Wiring) -> int:
 
 def _forum(args: argparse.Namespace, wiring: Wiring) -> int:
     month = projections.parse_period(args.month)
-    if month.label != args.month or len(args.month) != 7:
+    if month.label != args.month or not re.fullmatch(r"\d{4}-\d{2}", args.month):
         raise projections.BadArgument("--month takes a month: YYYY-MM, e.g. 2018-03")
     hub, store = _caught_up(args, wiring, "forum")
     repeat = {"threshold": args.threshold, "window_days": args.window_days}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -259,3 +262,45 @@ def test_a_councils_return_and_its_missing_table_reach_foi_and_reconcile(
     assert (
         "C1001" not in text and "C1004" not in text and listed["council_only"][0]["child"] in text
     )
+
+
+def test_user_errors_are_messages_with_an_exit_status_never_tracebacks(
+    hub_command: HubCommand, tmp_path: Path
+) -> None:
+    (tmp_path / "hub").mkdir()
+    (tmp_path / "hub" / "nats.url").write_text("nats://127.0.0.1:9")  # never reached
+    cases = [
+        (("publish", "--agency", "police", str(tmp_path / "nowhere.jsonl")), "no such file"),
+        (("publish", "--agency", "police", str(tmp_path)), "is a folder"),
+        (("import", "police", "missing-incidents", str(tmp_path / "gone.csv")), "no such file"),
+        (("contracts", "schema", "--out", str(tmp_path / "no" / "such" / "s.json")), "does not"),
+        (("contracts", "schema", "--out", str(tmp_path)), "is a folder"),
+        (("forum", "--month", "2017/18"), "YYYY-MM"),
+    ]
+    for args, said in cases:
+        result = hub_command.run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert said in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
+    not_allowed = hub_command.run("forum", "--month", "2018-03")
+    assert not_allowed.returncode == 3 and "Traceback" not in not_allowed.stderr
+    bad_setting = HubCommand(tmp_path / "hub", HUB_BATCH_SIZE="many").run("status")
+    assert bad_setting.returncode == 2 and "HUB_" in bad_setting.stderr
+    assert "Traceback" not in bad_setting.stderr
+
+
+def test_a_reader_that_goes_away_is_not_an_error(hub_command: HubCommand) -> None:
+    """`hub contracts schema | head -1`: the reader closes the pipe while the hub writes."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "hub", "contracts", "schema"],
+            env=hub_command.env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
