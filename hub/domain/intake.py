@@ -112,11 +112,13 @@ class Intake:
             try:
                 fact = self._decide_one(message, event, body, id, stored, in_batch, now)
             except (_Refused, ContractViolation) as refusal:
+                self.registry.undo()
                 decisions.rejections.append(
                     self._reject(message, str(refusal), now, str(event.event_id))
                 )
                 continue
             except _Early:
+                self.registry.undo()
                 decisions.deferred.append(message.stream_seq)
                 continue
             except StoreUnavailable:

@@ -108,7 +108,7 @@ def test_foi_answers_from_the_projection_in_every_format(
     assert "9990000018" not in csv.stdout + md.stdout, "no identifier in an answer"
 
     refused = hub_command.run("foi", "missing-occasions", "--period", "2017/18", "--no-suppression")
-    assert refused.returncode == 2 and "HUB_ROLE=internal" in refused.stderr
+    assert refused.returncode == 3 and "HUB_ROLE=internal" in refused.stderr
     hub_command.env["HUB_ROLE"] = "internal"
     raw = hub_command.json("foi", "missing-occasions", "--period", "2017/18", "--no-suppression")
     assert raw["figures"]["all.absent"]["value"] == 2
@@ -173,8 +173,8 @@ def test_import_publishes_an_export_once_and_says_what_it_refused(
     # The forum pack from what was imported: P-1001 went missing twice in March 2017. It is
     # for the partnership, not the public role.
     public = hub_command.run("forum", "--month", "2017-03")
-    assert public.returncode == 2 and "HUB_ROLE=internal" in public.stderr
-    assert hub_command.run("trends", "--from", "2017-01", "--to", "2017-03").returncode == 2
+    assert public.returncode == 3 and "HUB_ROLE=internal" in public.stderr
+    assert hub_command.run("trends", "--from", "2017-01", "--to", "2017-03").returncode == 3
     hub_command.env["HUB_ROLE"] = "internal"
     pack = orjson.loads(
         hub_command.run(
@@ -249,7 +249,7 @@ def test_a_councils_return_and_its_missing_table_reach_foi_and_reconcile(
     }  # fmt: skip
     hub_command.env["HUB_ROLE"] = "public"
     refused = hub_command.run("reconcile", "--period", "2017/18")
-    assert refused.returncode == 2 and "HUB_ROLE=internal" in refused.stderr
+    assert refused.returncode == 3 and "HUB_ROLE=internal" in refused.stderr
     hub_command.env["HUB_ROLE"] = "internal"
     listed = orjson.loads(
         hub_command.run("reconcile", "--period", "2017/18", "--format", "json").stdout
