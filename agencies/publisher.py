@@ -82,7 +82,8 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
         return PublishReport(acked + n - duplicates - d, duplicates + d)
     except nats.js.errors.NoStreamResponseError:
         raise PublishFailed(
-            "no JetStream stream captures safeguarding.v1.>: start `hub serve` once to create it"
+            "no JetStream stream captures these subjects: start `hub serve` once to create it"
+            " (an agency it does not know has no stream)"
         ) from None
     except (TimeoutError, nats.errors.Error) as error:
         raise PublishFailed(

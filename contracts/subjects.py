@@ -33,5 +33,6 @@ def parse_subject(subject: str) -> Subject | None:
 
 
 def is_rejection(subject: str) -> bool:
-    """The hub's own reject notices share the stream; they are not agency events."""
+    """A reject notice of the hub's, not an agency event: notices have their own stream now,
+    but a stream an older hub created on ``safeguarding.v1.>`` still holds its old ones."""
     return subject.startswith(REJECTED_PREFIX)

@@ -13,6 +13,7 @@ import functools
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from hub.adapters.application import HubApplication
 from hub.adapters.embedded_nats import EmbeddedNats
@@ -20,18 +21,29 @@ from hub.adapters.feed import StoreFeed
 from hub.adapters.lease import WriterLease
 from hub.adapters.store import EventStore
 from hub.config import Settings
-from hub.errors import ConfigurationError
+from hub.errors import ConfigurationError, StoreInUse, StoreUnavailable
 from hub.feed import FactFeed
 from hub.service.ingest import IngestService
 from hub.service.ordered import Recorder
 from projections import ProjectionStore
+
+if TYPE_CHECKING:
+    from faststream import FastStream
 
 log = logging.getLogger("hub")
 _LEASE_CHECK = 10.0
 
 
 def build_application(settings: Settings) -> HubApplication:
-    return HubApplication(env=settings.store_env())
+    from eventsourcing.persistence import PersistenceError
+
+    try:
+        return HubApplication(env=settings.store_env())
+    except PersistenceError as error:  # the library's, raised while opening the store
+        raise StoreUnavailable(
+            f"the event store cannot be opened ({type(error).__name__}): check"
+            " HUB_DATABASE_URL or HUB_DATA_DIR, and that the database is up"
+        ) from None
 
 
 def build_store(settings: Settings) -> EventStore:
@@ -122,10 +134,12 @@ async def serve(settings: Settings) -> None:
             settings.follow_interval,
             settings.log_level,
         )
+        consumer: Consumer | None = None
         try:
             with nats_server(settings) as url:
                 await declare_streams(url, settings)  # before a client is told where NATS is
-                app = Consumer(settings, recorder, url).app()
+                consumer = Consumer(settings, recorder, url)
+                app = consumer.app()
                 log.info(
                     "hub serving: store %s, writer %s",
                     "postgresql" if settings.database_url else settings.sqlite_path,
@@ -136,26 +150,29 @@ async def serve(settings: Settings) -> None:
                     with _published_url(settings, url):
                         await app.run(log_level=logging.getLevelName(settings.log_level.upper()))
                 finally:
+                    lost = watch.done() and not watch.cancelled() and watch.result()
                     watch.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await watch
+                if lost:
+                    raise StoreInUse("another hub serve took this store's writer lease")
         finally:
-            recorder.close(settings.shutdown_grace)
+            # One grace period for the whole stop: the writer already waited it out if it
+            # gave up on a batch, so the writer's process is then stopped at once.
+            gave_up = consumer is not None and consumer.writer.abandoned
+            recorder.close(0.5 if gave_up else settings.shutdown_grace)
             projector.close()
 
 
-async def _keep_lease(lease: WriterLease, app: object) -> None:
-    """Stop serving if another writer took the store's lease (a lost database session)."""
-    from faststream import FastStream
-
-    assert isinstance(app, FastStream)
+async def _keep_lease(lease: WriterLease, app: FastStream) -> bool:
+    """Stop serving, and say so (True), if another writer took the store's lease."""
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(_LEASE_CHECK)
         if not await loop.run_in_executor(None, lease.check):
             log.error("another hub serve took this store's writer lease: stopping")
             app.exit()
-            return
+            return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,6 +18,8 @@ rejection with the ``ContractViolation``'s reason.
 
 from __future__ import annotations
 
+import traceback
+
 from contracts import HubError
 
 
@@ -39,6 +41,13 @@ class StoreUnavailable(HubError):
 
 class StoreConflict(StoreUnavailable):
     """Raised when another writer stored part of a batch first."""
+
+
+def fault_frames(error: BaseException) -> str:
+    """An unexpected error as the logs may show it: its type and the traceback's frames, never
+    its text, which may quote a message and so a child's details."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    return f"{type(error).__name__} (text withheld)\n{frames}".rstrip()
 
 
 __all__ = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 
 from hub.feed import FactFeed
 from projections._errors import ProjectionError
@@ -69,9 +70,25 @@ def follow(
         try:
             if applied := catch_up(feed, store):
                 log.info("projection at %d (+%d facts)", store.head()[0], applied)
-        except Exception:
+        except Exception as error:
             # The store or the projection may be briefly locked or unreachable: try again.
-            # A fault in the projector's own code repeats, and is logged each time.
-            log.exception("projection catch-up failed; retrying")
+            # A fault in the projector's own code repeats, and is logged each time: its type
+            # and frames, never its text, which may quote a fact.
+            log.error(
+                "projection catch-up failed (%s); retrying\n%s",
+                " <- ".join(_causes(error)),
+                "".join(traceback.format_tb(error.__traceback__)).rstrip(),
+            )
             stop.wait(every * 10)
         stop.wait(every)
+
+
+def _causes(error: BaseException) -> list[str]:
+    """The error's type and its causes' types; a ProjectionError's own text is value-free."""
+    names: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(names) < 5:
+        shown = str(current) if isinstance(current, ProjectionError) else ""
+        names.append(f"{type(current).__name__}{': ' + shown if shown else ''}")
+        current = current.__cause__ or current.__context__
+    return names

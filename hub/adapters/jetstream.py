@@ -11,7 +11,9 @@ A store first served by an older hub has one stream on ``safeguarding.v1.>`` hol
 ``declare_streams`` narrows it to the agencies' subjects before the notices stream is added
 (NATS refuses streams whose subjects overlap); its old notices stay in it and the intake passes
 them over. A publish on a subject no stream captures (an unknown agency) is refused at once:
-the publisher gets "no responders", not a silent loss.
+the publisher gets "no responders", not a silent loss. Once the notices stream exists, a hub
+older than this one cannot start against that NATS (FastStream would add ``safeguarding.v1.>``
+back, which overlaps it): to roll back, delete ``<HUB_STREAM>_NOTICES`` first.
 
 Every message is acknowledged on its own (``AckPolicy.EXPLICIT``), after the batch it came in
 is committed, so a message fetched but not stored is redelivered after ``ack_wait``.
@@ -61,22 +63,26 @@ async def declare_streams(url: str, settings: Settings) -> None:
             (settings.stream, event_subjects()),
             (notices_stream(settings), notice_subjects()),
         ):
-            config = StreamConfig(
-                name=name,
-                subjects=subjects,
-                storage=StorageType.FILE,
-                duplicate_window=settings.duplicate_window,
-            )
             try:
                 held = (await js.stream_info(name)).config
             except NotFoundError:
-                await js.add_stream(config)
+                await js.add_stream(
+                    StreamConfig(
+                        name=name,
+                        subjects=subjects,
+                        storage=StorageType.FILE,
+                        duplicate_window=settings.duplicate_window,
+                    )
+                )
                 continue
-            if sorted(held.subjects or ()) != sorted(config.subjects or ()) or (
-                held.duplicate_window != config.duplicate_window
+            if sorted(held.subjects or ()) != sorted(subjects) or (
+                held.duplicate_window != settings.duplicate_window
             ):
+                # Only what the hub owns changes: limits and replicas an operator set stay.
                 log.info("updating stream %s to subjects %s", name, subjects)
-                await js.update_stream(config)
+                held.subjects = subjects
+                held.duplicate_window = settings.duplicate_window
+                await js.update_stream(held)
     finally:
         await client.close()
 

@@ -3,8 +3,8 @@
 Each message is one of: a new fact (recorded, its child resolved), a duplicate of a fact already
 held (stored once, acknowledged), a reject (kept with a reason, never a fact), a correction
 deferred because its target has not arrived yet (redelivered later), or one of the hub's own
-reject notices, which share the stream and are passed over. Messages are decided in stream
-order, so a correction may follow its target in the same batch.
+old reject notices, left in a stream an older hub shared with them, which is passed over.
+Messages are decided in stream order, so a correction may follow its target in the same batch.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-import traceback
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,7 +23,7 @@ import contracts
 from contracts import ContractViolation, Envelope
 from hub.domain.events import FactRecorded, MessageRejected, fact_id, rejection_id
 from hub.domain.identity import IdentityRegistry
-from hub.errors import StoreUnavailable
+from hub.errors import StoreUnavailable, fault_frames
 
 log = logging.getLogger("hub.intake")
 CORRECTIONS = ("record.corrected", "record.retracted")
@@ -240,13 +239,8 @@ class Intake:
     ) -> MessageRejected:
         """A reject for a message the hub's own code failed on: kept, and logged with the
         traceback's frames, not the error's text, which may quote the message."""
-        log.error(
-            "could not record stream message %d (%s):\n%s",
-            message.stream_seq,
-            type(error).__name__,
-            "".join(traceback.format_tb(error.__traceback__)),
-        )
-        return self._reject(message, INTERNAL_ERROR, now, event_id)
+        log.error("could not record stream message %d: %s", message.stream_seq, fault_frames(error))
+        return self._reject(message, INTERNAL_ERROR, now, event_id or _event_id_of(message))
 
     def _reject(
         self, message: Inbound, reason: str, now: dt.datetime, event_id: str | None = None
@@ -265,3 +259,16 @@ class Intake:
             raw_base64=base64.b64encode(message.data).decode("ascii"),
             stream_seq=message.stream_seq,
         )
+
+
+def _event_id_of(message: Inbound) -> str | None:
+    """The message's ``event_id`` if it has a well-formed one, for a reject's notice."""
+    try:
+        body = orjson.loads(message.data)
+    except orjson.JSONDecodeError:
+        return None
+    value = body.get("event_id") if isinstance(body, dict) else None
+    try:
+        return str(UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None

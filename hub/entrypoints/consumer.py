@@ -1,4 +1,5 @@
-"""The hub's FastStream application: one batch subscriber on the agencies' subjects.
+"""The hub's FastStream application: one batch subscriber on the events stream (its filter is
+``safeguarding.v1.>``; the stream itself captures only the agencies' subjects).
 
 The handler is thin: it hands the fetched batch to the ordered writer and returns, so the next
 batch is fetched while this one is stored. The writer records it in the writer process, then

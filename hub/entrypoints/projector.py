@@ -31,11 +31,14 @@ class ProjectorProcess:
         )
         self.process.start()
 
-    def close(self) -> None:
+    def close(self, grace: float = 5.0) -> None:
+        """Stop it; one still inside a page after ``grace`` seconds is killed (the page's
+        transaction rolls back and is applied again next time)."""
         self.process.terminate()
-        self.process.join(timeout=30)
+        self.process.join(timeout=grace)
         if self.process.is_alive():
             self.process.kill()
+            self.process.join()
 
 
 def _main(

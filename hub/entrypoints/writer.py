@@ -13,10 +13,13 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import queue
 import signal
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from hub.adapters.lifetime import die_with_parent
 from hub.domain.intake import Inbound
@@ -42,13 +45,50 @@ class _ExecutorWriter:
 
 class WriterThread(_ExecutorWriter):
     def __init__(self, build: BuildIngest) -> None:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
-        super().__init__(executor, build().record)
+        super().__init__(_DaemonThread("hub-writer"), build().record)
 
     def close(self, grace: float) -> None:
-        # A thread cannot be stopped: one stuck on the store is left behind (daemon work of a
-        # stopping process); what it records is never acknowledged, so it is redelivered.
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """Wait up to ``grace`` for the batch in hand. A thread cannot be stopped: one stuck on
+        the store is a daemon, so it does not hold the process's exit; what it was recording
+        was never acknowledged, so it is redelivered to the next run."""
+        executor = self.executor
+        assert isinstance(executor, _DaemonThread)
+        executor.shutdown(wait=False, cancel_futures=True)
+        executor.thread.join(grace)
+
+
+class _DaemonThread(Executor):
+    """One worker thread that does not hold up the interpreter's exit (the standard
+    ThreadPoolExecutor's threads are joined at exit, so a write stuck on a dead store would
+    keep a stopping hub alive)."""
+
+    def __init__(self, name: str) -> None:
+        self._work: queue.SimpleQueue[
+            tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None
+        ]
+        self._work = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._work.put((future, lambda: fn(*args, **kwargs), ()))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._work.put(None)
+        if wait:
+            self.thread.join()
+
+    def _run(self) -> None:
+        while (item := self._work.get()) is not None:
+            future, call, _ = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call())
+            except BaseException as error:
+                future.set_exception(error)
 
 
 class WriterProcess(_ExecutorWriter):
@@ -81,7 +121,7 @@ class WriterProcess(_ExecutorWriter):
         transaction rolls back, and nothing of it was acknowledged)."""
         executor = self.executor
         assert isinstance(executor, ProcessPoolExecutor)
-        processes = list(executor._processes.values())
+        processes = list((executor._processes or {}).values())  # None once a pool is shut
         executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.join(grace)

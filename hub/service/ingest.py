@@ -9,7 +9,9 @@ committed, and after any other failure it is reloaded from the table, the source
 Faults are contained per message: ``StoreUnavailable`` means "try the whole batch again";
 any other exception is a fault in the hub's own code, so the batch is recorded again one
 message at a time and the message that fails alone becomes a kept reject with an
-internal-error reason, while the stream flows on.
+internal-error reason, while the stream flows on. A fault that every message of the batch
+meets alike is not about the messages (a broken dependency, say): it is treated as the store
+being unavailable, and the batch is held and retried rather than every message refused.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from hub.domain.events import (
 )
 from hub.domain.identity import IdentityRegistry
 from hub.domain.intake import Inbound, Intake
-from hub.errors import StoreUnavailable
+from hub.errors import StoreUnavailable, fault_frames
 from hub.service.ports import Records, Store
 
 log = logging.getLogger("hub.ingest")
@@ -83,11 +85,12 @@ class IngestService:
                 return self._record(batch)
             except StoreUnavailable:
                 raise
-            except Exception:
-                log.exception(
-                    "recording a batch of %d failed in the hub's own code; "
-                    "recording it one message at a time",
+            except Exception as error:
+                log.error(
+                    "recording a batch of %d failed in the hub's own code; recording it one"
+                    " message at a time: %s",
                     len(batch),
+                    fault_frames(error),
                 )
             return self._one_at_a_time(batch)
 
@@ -125,15 +128,28 @@ class IngestService:
         stored = duplicates = position = 0
         rejections: list[MessageRejected] = []
         deferred: list[int] = []
+        outcomes: list[Outcome] = []
+        failed: list[tuple[Inbound, Exception]] = []
         for message in batch:
             try:
-                outcome = self._record([message])
+                outcomes.append(self._record([message]))
             except StoreUnavailable:
                 raise
-            except Exception as error:
-                rejection = self.intake.internal_error(message, error, self._recorded_time())
-                self.store.rejections.add_new([rejection])
-                outcome = Outcome(0, 0, [rejection])
+            except Exception as fault:
+                failed.append((message, fault))
+        if len(batch) > 1 and len(failed) == len(batch):
+            kinds = {type(error).__name__ for _, error in failed}
+            if len(kinds) == 1:
+                log.error("every message of a batch failed alike: %s", fault_frames(failed[0][1]))
+                raise StoreUnavailable(
+                    f"every message of the batch failed alike ({kinds.pop()}): a fault in the"
+                    " hub, not in the messages"
+                )
+        for message, error in failed:
+            rejection = self.intake.internal_error(message, error, self._recorded_time())
+            self.store.rejections.add_new([rejection])
+            outcomes.append(Outcome(0, 0, [rejection]))
+        for outcome in outcomes:
             stored += outcome.stored
             duplicates += outcome.duplicates
             rejections += outcome.rejections

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from hub.domain.intake import Inbound
-from hub.errors import StoreUnavailable
+from hub.errors import StoreUnavailable, fault_frames
 from hub.service.ingest import Outcome
 
 log = logging.getLogger("hub.consumer")
@@ -58,6 +58,7 @@ class OrderedWriter(Generic[H]):
         self._queue: asyncio.Queue[tuple[list[H], list[Inbound]]] = asyncio.Queue(depth)
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self.abandoned = False  # close gave up on a batch the store would not take
 
     async def submit(self, handles: list[H], batch: list[Inbound]) -> None:
         """Queue a fetched batch; waits while the writer is a batch behind (back-pressure)."""
@@ -79,6 +80,7 @@ class OrderedWriter(Generic[H]):
         try:
             await asyncio.wait_for(self._queue.join(), self.grace)
         except TimeoutError:
+            self.abandoned = True
             log.warning(
                 "stopping with batches not stored after %.0fs (the store is not taking them);"
                 " they were not acknowledged and will be redelivered",
@@ -99,9 +101,13 @@ class OrderedWriter(Generic[H]):
                 outcome = await self._record(batch)
                 try:
                     await self.settle(handles, batch, outcome)
-                except Exception:
+                except Exception as error:
                     # Stored already: a lost ack means a redelivery, which is a duplicate.
-                    log.exception("batch of %d stored but not acknowledged", len(batch))
+                    log.error(
+                        "batch of %d stored but not acknowledged: %s",
+                        len(batch),
+                        fault_frames(error),
+                    )
             finally:
                 self._queue.task_done()
 
@@ -119,7 +125,7 @@ class OrderedWriter(Generic[H]):
                 # unstored, so hold it and retry.
                 level = logging.ERROR
                 reason = f"{type(error).__name__} (traceback above)"
-                log.exception("recording a batch of %d failed", len(batch))
+                log.error("recording a batch of %d failed: %s", len(batch), fault_frames(error))
             delay = min(self.retry_delay * 2**attempt, _MAX_BACKOFF)
             log.log(
                 level, "batch of %d not stored (%s); retrying in %.1fs", len(batch), reason, delay

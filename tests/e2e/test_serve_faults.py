@@ -114,7 +114,9 @@ async def test_stopping_while_the_store_is_down_returns_and_loses_nothing(
         started = time.monotonic()
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
-        assert time.monotonic() - started < 30, "stop waited on the store"
+        # The grace period (2 s) and a few seconds for the nats-server's own stop: one grace
+        # period for the whole stop, not one per part.
+        assert time.monotonic() - started < 2 + 8, "stop waited on the store"
         blocker.rollback()
         # Nothing acknowledged was lost: the next run stores the late event, once.
         again = command.serve(tmp_path / "again.log")

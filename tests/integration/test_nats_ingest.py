@@ -245,3 +245,16 @@ async def test_a_stream_from_an_older_hub_is_narrowed_and_its_old_notices_passed
         assert "safeguarding.v1.>" not in (info.config.subjects or [])
         assert info.state.messages == 2  # nothing the old stream held is lost
     await client.close()
+
+
+async def test_narrowing_an_old_stream_keeps_the_limits_an_operator_set(
+    sqlite_settings: Settings, nats_server: EmbeddedNats
+) -> None:
+    client = await nats.connect(nats_server.url)
+    js = client.jetstream()
+    await js.add_stream(name="SAFEGUARDING", subjects=["safeguarding.v1.>"], max_age=86_400 * 30)
+    async with running_hub(sqlite_settings, nats_server.url):
+        info = await js.stream_info("SAFEGUARDING")
+        assert info.config.max_age == 86_400 * 30
+        assert "safeguarding.v1.police.>" in (info.config.subjects or [])
+    await client.close()

@@ -1,7 +1,8 @@
 """Probes of nats-server 2.14 / nats-py 2.16 / FastStream 0.7.8 behaviour the hub may rely on.
 
-Scratch: each test states one finding as an assertion, against a real nats-server. They pin
-what splitting the one ``safeguarding.v1.>`` stream into agency events and hub notices does.
+Each test states one finding as an assertion, against a real nats-server, so an upgrade that
+changes it fails here first. They pin what splitting the one ``safeguarding.v1.>`` stream into
+agency events and hub notices relies on (``hub/adapters/jetstream.py``).
 """
 
 from __future__ import annotations

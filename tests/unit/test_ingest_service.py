@@ -251,3 +251,46 @@ def test_a_message_whose_write_always_fails_is_kept_as_a_reject_and_the_rest_sto
     assert store.rejections.count() == 1
     follow = ingest.record(inbound(example_event("missing.reported"), start=4))
     assert (follow.stored, follow.position) == (1, 3)
+
+
+def test_a_fault_that_every_message_meets_alike_holds_the_batch_instead_of_refusing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A broken dependency is not the messages' fault: refusing every one would make every
+    agency re-send; holding the batch (retried) loses nothing."""
+    store, ingest = service()
+    events = [example_event("missing.reported") for _ in range(3)]
+
+    def broken(batch: Any) -> int:
+        raise RuntimeError("a dependency broke")
+
+    monkeypatch.setattr(store.facts, "append", broken)
+    with pytest.raises(StoreUnavailable, match="failed alike"):
+        ingest.record(inbound(*events))
+    assert (store.facts.count(), store.rejections.count()) == (0, 0)
+    monkeypatch.undo()
+    assert ingest.record(inbound(*events)).stored == 3
+
+
+def test_a_faults_text_never_reaches_the_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exception's text may quote the message; the logs get its type and frames only."""
+    store, ingest = service()
+    secret = nhs_number(77)
+    events = [
+        example_event("missing.reported", child=ids(nhs_number=secret)),
+        example_event("missing.reported"),
+    ]
+    append = store.facts.append
+
+    def leaky(batch: Any) -> int:
+        if len(batch) > 1 or batch[0].event_id == events[0]["event_id"]:
+            raise ValueError(f"cannot store child {secret}")
+        return append(batch)
+
+    monkeypatch.setattr(store.facts, "append", leaky)
+    outcome = ingest.record(inbound(*events))
+    assert (outcome.stored, len(outcome.rejections)) == (1, 1)
+    assert outcome.rejections[0].event_id == events[0]["event_id"]
+    assert "ValueError" in caplog.text and secret not in caplog.text
