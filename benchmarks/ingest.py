@@ -30,6 +30,7 @@ import contracts
 from agencies import publish_lines
 from contracts.examples import default_agency, example_event, nhs_number
 from hub.adapters.embedded_nats import EmbeddedNats
+from hub.adapters.store import FactTable
 from hub.bootstrap import build_ingest, build_recorder, build_store
 from hub.config import Settings
 from hub.domain.intake import Inbound
@@ -161,9 +162,11 @@ def intake_and_store(ingest: IngestService, events: list[tuple[str, bytes]], bat
 
 
 def bare_insert(ingest: IngestService, n: int, batch: int) -> float:
-    template = ingest.facts.read().__next__()
+    facts = ingest.store.facts
+    assert isinstance(facts, FactTable), "the real store's table"
+    template = next(facts.all())
     stored = [
-        ingest.app.mapper.to_stored_event(
+        facts.mapper.to_stored_event(
             type(template)(
                 **{
                     **template.__dict__,
@@ -176,7 +179,7 @@ def bare_insert(ingest: IngestService, n: int, batch: int) -> float:
     ]
     start = time.perf_counter()
     for k in range(0, n, batch):
-        ingest.app.recorder.insert_events(stored[k : k + batch])
+        facts.recorder.insert_events(stored[k : k + batch])
     return time.perf_counter() - start
 
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.config import Settings
-
-POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from tests.support import postgres_schema
 
 
 @pytest.fixture(autouse=True)
@@ -35,22 +32,6 @@ def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
         yield server
 
 
-def _postgres_schema() -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        connection = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must be reachable in CI at {POSTGRES_URL}: {error}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
-    with connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{POSTGRES_URL}?schema={schema}"
-        finally:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Hub settings on a fresh store: SQLite in a temporary folder, or a PostgreSQL schema."""
@@ -65,7 +46,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     if request.param == "sqlite":
         yield Settings(**base)
     else:
-        yield from (Settings(**base, database_url=url) for url in _postgres_schema())
+        yield from (Settings(**base, database_url=url) for url in postgres_schema())
 
 
 @pytest.fixture

@@ -59,9 +59,14 @@ def _translated(method: Callable[P, R]) -> Callable[P, R]:
 class RecorderTable(Generic[E]):
     """One recorder's table of events, with the few reads the hub needs beyond the library's."""
 
-    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper[UUID]) -> None:
+    def __init__(
+        self, recorder: ApplicationRecorder, mapper: Mapper[UUID], app: HubApplication
+    ) -> None:
         self.recorder = recorder
         self.mapper = mapper
+        # Held: the library closes the database when its application is collected, so a table
+        # kept on its own (``build_store(s).facts``) must keep the application alive.
+        self._app = app
 
     def _insert(self, events: Sequence[DomainEvent]) -> Sequence[int]:
         stored = [self.mapper.to_stored_event(event) for event in events]
@@ -175,7 +180,7 @@ class EventStore:
 
     def __init__(self, app: HubApplication) -> None:
         self.app = app
-        self.facts = FactTable(app.recorder, app.mapper)
+        self.facts = FactTable(app.recorder, app.mapper, app)
         self.identifiers: RecorderTable[IdentifierRegistered] = _side_table(app, "identifiers")
         self.rejections: RecorderTable[MessageRejected] = _side_table(app, "rejections")
         self.keys: RecorderTable[KeyGenerated] = _side_table(app, "keys")
@@ -197,7 +202,7 @@ def _side_table(app: HubApplication, purpose: str) -> RecorderTable[Any]:
     else:
         raise TypeError(f"unsupported persistence module: {type(factory).__module__}")
     recorder.create_table()
-    return RecorderTable(recorder, app.mapper)
+    return RecorderTable(recorder, app.mapper, app)
 
 
 __all__ = ["EventStore", "FactTable", "RecorderTable"]

@@ -122,13 +122,16 @@ class WriterProcess(_ExecutorWriter):
         executor = self.executor
         assert isinstance(executor, ProcessPoolExecutor)
         processes = list((executor._processes or {}).values())  # None once a pool is shut
-        executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.join(grace)
-            if process.is_alive():
-                log.warning("the writer did not stop within %.0fs: killing it", grace)
+        stopping = threading.Thread(
+            target=executor.shutdown, kwargs={"cancel_futures": True}, daemon=True
+        )
+        stopping.start()
+        stopping.join(grace)
+        if stopping.is_alive():
+            log.warning("the writer did not stop within %.1fs: killing it", grace)
+            for process in processes:
                 process.kill()
-                process.join()
+            stopping.join(5)
 
 
 # The writer process's own ingest service (never set in the hub's main process).

@@ -18,9 +18,8 @@ import pytest
 
 from contracts.examples import example_event
 from hub.config import Settings
-from tests.conftest import _postgres_schema
 from tests.e2e.conftest import HubCommand
-from tests.support import Store, eventually, publish
+from tests.support import Store, eventually, postgres_schema, publish
 
 IDLE_SECONDS = float(os.environ.get("HUB_TEST_IDLE_SECONDS", "300"))
 
@@ -67,7 +66,7 @@ async def test_a_second_hub_serve_on_the_same_folder_is_refused(
 
 @pytest.mark.postgres
 async def test_a_second_hub_serve_on_the_same_database_is_refused(tmp_path: Path) -> None:
-    for database_url in _postgres_schema():
+    for database_url in postgres_schema():
         one = HubCommand(tmp_path / "one", HUB_DATABASE_URL=database_url)
         two = HubCommand(tmp_path / "two", HUB_DATABASE_URL=database_url)
         try:

@@ -15,7 +15,7 @@ import pytest
 from hub.adapters.lease import WriterLease
 from hub.config import Settings
 from hub.errors import StoreInUse, StoreUnavailable
-from tests.conftest import _postgres_schema
+from tests.support import postgres_schema
 
 
 def test_a_second_lease_on_a_folder_is_refused_and_freed_by_the_first_leaving(
@@ -49,7 +49,7 @@ def test_a_lease_held_by_a_killed_process_is_free_at_once(tmp_path: Path) -> Non
 
 @pytest.fixture
 def postgres(tmp_path: Path) -> Any:
-    for url in _postgres_schema():
+    for url in postgres_schema():
         yield Settings(data_dir=tmp_path / "a", database_url=url).postgres_options()
 
 

@@ -5,15 +5,12 @@ PostgreSQL. The same tests with the same results are what make the fake honest."
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 
 from hub.adapters.feed import StoreFeed
@@ -24,32 +21,11 @@ from hub.errors import StoreConflict, StoreUnavailable
 from hub.feed import FactFeed, StoredFact
 from hub.service.ports import Records, Store
 from tests.fakes import MemoryStore
+from tests.support import postgres_schema
 
 # 2020-01-01T00:00:00Z is 1_577_836_800 s after the epoch.
 T0 = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 T0_US = 1_577_836_800_000_000
-
-
-# Read at import, as tests/conftest.py does: its autouse fixture clears HUB_* for each test.
-POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def postgres_url() -> Iterator[str]:
-    """A database URL on a fresh schema, dropped afterwards (as ``tests/conftest.py`` makes
-    for its ``settings`` fixture; not imported from there, which is no module to import)."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        connection = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL must be reachable in CI at {POSTGRES_URL}: {error}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
-    with connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{POSTGRES_URL}?schema={schema}"
-        finally:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @dataclass
@@ -65,7 +41,7 @@ def port(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Port]:
         memory = MemoryStore()
         yield Port(memory, memory.feed())
         return
-    urls = postgres_url() if request.param == "postgres" else iter([None])
+    urls = postgres_schema() if request.param == "postgres" else iter([None])
     for url in urls:
         settings = Settings(data_dir=tmp_path / "hub", database_url=url)
         store, feed = build_store(settings), build_feed(settings)  # the feed: another reader
