@@ -1,8 +1,13 @@
 """Publishing contract events to JetStream as an agency does.
 
 Each event goes on ``safeguarding.v1.<agency>.<event_type>`` with ``Nats-Msg-Id`` set to its
-``event_id``, so the server drops a re-send inside its duplicate window (the hub drops it after).
-Bodies are sent exactly as given: validating them is the hub's job, and its rejects say why.
+``event_id`` and a digest of its body, so the server drops only a true re-send inside its
+duplicate window (the hub drops it after); a re-send of the same ``event_id`` with other content
+reaches the hub, which refuses it with its reason ("send record.corrected") instead of the server
+swallowing it as a duplicate. Bodies are sent exactly as given: validating them is the hub's job,
+and its rejects say why. Only what would put a sender's data into a subject, or cannot be sent
+at all, is refused here, before anything is sent: an ``event_type`` that is not a contract type
+(it would become a subject token) and a body over ``MAX_BODY_BYTES``.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from agencies._errors import PublishFailed
 from agencies._outgoing import Outgoing
 
 _IN_FLIGHT = 4000
+_ACK_TIMEOUT = 30.0
+MAX_BODY_BYTES = 1_000_000  # NATS's default max_payload is 1 MiB, headers included
 
 
 @dataclass(frozen=True)
 class PublishReport:
     published: int
     duplicates: int
+    refused: tuple[str, ...] = ()  # "line N: reason", for lines not sent
 
 
 def route(agency: str, line: bytes) -> tuple[str, str]:
@@ -46,14 +54,38 @@ def route(agency: str, line: bytes) -> tuple[str, str]:
     return subject, event_id
 
 
+def _refusal(line: bytes) -> str | None:
+    """Why a line cannot be sent as it is, or None (never quoting the line)."""
+    if len(line) > MAX_BODY_BYTES:
+        return f"the body is {len(line):,} bytes, over the {MAX_BODY_BYTES:,} NATS takes"
+    try:
+        event = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None  # the hub refuses it, and says why
+    event_type = event.get("event_type") if isinstance(event, dict) else None
+    if event_type is not None and event_type not in contracts.EVENT_TYPES:
+        return "event_type is not a contract type (`hub contracts schema` lists them)"
+    return None
+
+
 async def publish_lines(url: str, agency: str, lines: Iterable[bytes]) -> PublishReport:
     """Publish each non-blank line as one event, with many acks in flight."""
     if agency not in contracts.AGENCIES:
         raise ValueError(f"agency must be one of {', '.join(contracts.AGENCIES)}")
-    messages = (
-        Outgoing(*route(agency, line), line) for line in (raw.strip() for raw in lines) if line
-    )
-    return await publish(url, messages)
+    refused: list[str] = []
+
+    def messages() -> Iterable[Outgoing]:
+        for number, raw in enumerate(lines, start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            if reason := _refusal(line):
+                refused.append(f"line {number}: {reason}; not sent")
+                continue
+            yield Outgoing(*route(agency, line), line)
+
+    report = await publish(url, messages())
+    return PublishReport(report.published, report.duplicates, tuple(refused))
 
 
 async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
@@ -64,8 +96,12 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
     """
     try:
         client = await nats.connect(
-            url, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=0.5
+            url, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=1
         )
+        # Once connected, reconnect without a budget (nats-py reads the option at each loss;
+        # given to connect, it would retry a server that is not there for ever). An ack that
+        # does not come in time still fails the publish, so a long outage cannot hang it.
+        client.options["max_reconnect_attempts"] = -1
     except (OSError, nats.errors.Error) as error:
         raise PublishFailed(f"cannot reach NATS at {url} ({type(error).__name__})") from None
     try:
@@ -73,7 +109,7 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
         acked = duplicates = 0  # acks received, and how many of them were for a duplicate
         pending: list[asyncio.Future[nats.js.api.PubAck]] = []
         for message in messages:
-            headers = {"Nats-Msg-Id": message.msg_id}
+            headers = {"Nats-Msg-Id": msg_id(message)}
             pending.append(await js.publish_async(message.subject, message.body, headers=headers))
             if len(pending) >= _IN_FLIGHT:
                 d, n = await _settle(pending)
@@ -94,8 +130,15 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
         await client.close()
 
 
+def msg_id(message: Outgoing) -> str:
+    """The server's duplicate key: the event's id and its body's digest, so that only the same
+    bytes again are a duplicate."""
+    return f"{message.msg_id}:{hashlib.sha256(message.body).hexdigest()[:32]}"
+
+
 async def _settle(pending: list[asyncio.Future[nats.js.api.PubAck]]) -> tuple[int, int]:
     """Await the acks in flight: how many were for a duplicate, and how many there were."""
-    acks = await asyncio.gather(*pending)
+    # JetStream's acks carry no timeout of their own: without one, an outage would hang here.
+    acks = await asyncio.wait_for(asyncio.gather(*pending), _ACK_TIMEOUT)
     pending.clear()
     return sum(1 for ack in acks if ack.duplicate), len(acks)

@@ -16,6 +16,8 @@ import psycopg
 import pytest
 
 import contracts
+from agencies._outgoing import Outgoing
+from agencies.publisher import msg_id as msg_id_for
 from hub.bootstrap import build_recorder, build_store
 from hub.config import Settings
 from hub.entrypoints.consumer import Consumer
@@ -84,7 +86,8 @@ async def publish(
             else:
                 subject = contracts.subject_for(body["source"]["agency"], body["event_type"])
                 data = orjson.dumps(body)
-                headers = {"Nats-Msg-Id": msg_id or body["event_id"]}
+                default = msg_id_for(Outgoing(subject, body["event_id"], data))
+                headers = {"Nats-Msg-Id": msg_id or default}
             acks.append(await js.publish(subject, data, headers=headers))
         return acks
     finally:

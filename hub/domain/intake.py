@@ -252,8 +252,8 @@ class Intake:
             ),
             originator_version=1,
             timestamp=now,
-            subject=message.subject,
-            agency=subject.agency if subject else "",
+            subject=shown_subject(message.subject),
+            agency=subject.agency if subject and subject.agency in contracts.AGENCIES else "",
             reason=reason,
             event_id=event_id,
             raw_base64=base64.b64encode(message.data).decode("ascii"),
@@ -272,3 +272,15 @@ def _event_id_of(message: Inbound) -> str | None:
         return str(UUID(value)) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def shown_subject(subject: str) -> str:
+    """The subject as a reject records and shows it: an agency's or event type's token that is
+    not the contract's is replaced by ``unknown``, since a sender may have put anything there
+    (an NHS number, a name) and rejects reach logs, notices and ``hub rejects``."""
+    parsed = contracts.parse_subject(subject)
+    if parsed is None:
+        return f"{contracts.ALL[:-1]}unknown"
+    agency = parsed.agency if parsed.agency in contracts.AGENCIES else "unknown"
+    event_type = parsed.event_type if parsed.event_type in contracts.EVENT_TYPES else "unknown"
+    return contracts.subject_for(agency, event_type)

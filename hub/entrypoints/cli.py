@@ -104,8 +104,15 @@ def _publish(args: argparse.Namespace, wiring: Wiring) -> int:
     url = wiring.nats_url()
     with _open(args.file) as lines:
         report = asyncio.run(publish_lines(url, args.agency, lines))
-    print(f"published {report.published}, duplicate {report.duplicates}")
-    return 0
+    for refusal in report.refused[:_SHOWN_REFUSALS]:
+        print(f"refused {refusal}", file=sys.stderr)
+    if len(report.refused) > _SHOWN_REFUSALS:
+        print(f"... and {len(report.refused) - _SHOWN_REFUSALS} more refused", file=sys.stderr)
+    print(
+        f"published {report.published}, duplicate {report.duplicates}"
+        + (f", refused {len(report.refused)}" if report.refused else "")
+    )
+    return 1 if report.refused else 0
 
 
 def _open(path: Path) -> Any:

@@ -22,6 +22,7 @@ from nats.aio.msg import Msg
 
 import contracts
 from hub.adapters import jetstream
+from hub.adapters.connection import ConnectionWatch
 from hub.adapters.pull import use_reliable_pull
 from hub.config import Settings
 from hub.domain.events import MessageRejected
@@ -46,7 +47,14 @@ class Consumer:
         self.settings = settings
         self.url = url
         # Per-batch "Received/Processed" lines are debug detail; rejects are logged at INFO.
-        self.broker = NatsBroker(url, graceful_timeout=30.0, logger=log, log_level=logging.DEBUG)
+        self.connection = ConnectionWatch()
+        self.broker = NatsBroker(
+            url,
+            graceful_timeout=30.0,
+            logger=log,
+            log_level=logging.DEBUG,
+            **self.connection.options(),
+        )
         self.writer = OrderedWriter[Msg](
             recorder, self._settle, settings.retry_delay, settings.shutdown_grace
         )
@@ -78,6 +86,7 @@ class Consumer:
     async def stop(self) -> None:
         """Settle what is queued (within the grace period), then disconnect."""
         await self.writer.close()
+        self.connection.closing = True
         await self.broker.stop()
 
     def app(self) -> FastStream:
@@ -91,8 +100,11 @@ class Consumer:
             specification=specification(self.broker),
             logger=log,
             on_startup=[declare],
-            on_shutdown=[self.writer.close],
+            on_shutdown=[self.writer.close, self._closing],
         )
+
+    async def _closing(self) -> None:
+        self.connection.closing = True
 
     async def _settle(self, messages: list[Msg], batch: list[Inbound], outcome: Outcome) -> None:
         """Tell agencies what was refused, then terminate each reject, redeliver each early

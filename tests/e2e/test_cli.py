@@ -304,3 +304,19 @@ def test_a_reader_that_goes_away_is_not_an_error(hub_command: HubCommand) -> Non
     finally:
         os.close(write)
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_publish_refuses_lines_it_cannot_send_and_says_which(
+    hub_command: HubCommand, tmp_path: Path
+) -> None:
+    good = example_event("missing.reported")
+    bad = {**example_event("missing.reported"), "event_type": "9990000018"}
+    jsonl = tmp_path / "police.jsonl"
+    jsonl.write_bytes(orjson.dumps(good) + b"\n\n" + orjson.dumps(bad) + b"\n")
+    hub_command.serve(tmp_path / "serve.log")
+    _wait_for((tmp_path / "hub" / "nats.url").exists)
+    result = hub_command.run("publish", "--agency", "police", str(jsonl))
+    assert result.returncode == 1
+    assert result.stdout.strip() == "published 1, duplicate 0, refused 1"
+    assert "refused line 3: event_type is not a contract type" in result.stderr
+    assert "9990000018" not in result.stderr

@@ -1,0 +1,49 @@
+"""NATS goes away and comes back: the hub reconnects for ever, says so once, and every event
+is stored exactly once. nats-py's own budget (60 attempts, 2 s apart) ended ingest for good
+after an outage of about two minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from contracts.examples import example_event
+from hub.adapters.embedded_nats import EmbeddedNats, free_port
+from hub.config import Settings
+from tests.support import eventually, publish, running_hub
+
+LONG_OUTAGE = float(os.environ.get("HUB_TEST_LONG_OUTAGE", "150"))
+
+
+@pytest.mark.parametrize("outage", [5.0, LONG_OUTAGE], ids=["5s", "beyond-the-old-budget"])
+async def test_ingest_resumes_after_a_nats_outage_of_any_length(
+    sqlite_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture, outage: float
+) -> None:
+    caplog.set_level(logging.INFO, logger="hub.nats")
+    port, folder = free_port(), tmp_path / "nats"
+    server = EmbeddedNats(folder, port).__enter__()
+    before = [example_event("missing.reported") for _ in range(50)]
+    after = [example_event("missing.reported") for _ in range(50)]
+    try:
+        async with running_hub(sqlite_settings, server.url) as store:
+            await publish(server.url, *before)
+            await eventually(lambda: store.stored() == 50)
+            assert server.process is not None
+            server.process.kill()  # kill -9: no goodbye to the clients
+            server.process.wait()
+            await asyncio.sleep(outage)
+            server = EmbeddedNats(folder, port).__enter__()  # same port, same JetStream files
+            await publish(server.url, *after, *before[:10])  # re-sends are stored once
+            await eventually(lambda: store.stored() == 100, timeout=60)
+            stored = sorted(str(f.originator_id) for f in store.facts())
+            assert stored == sorted(e["event_id"] for e in before + after)
+            assert store.status()["rejected"] == 0
+    finally:
+        server.stop()
+    lost = [r for r in caplog.records if "lost the NATS connection" in r.getMessage()]
+    back = [r for r in caplog.records if "NATS connection back" in r.getMessage()]
+    assert (len(lost), len(back)) == (1, 1), [r.getMessage() for r in caplog.records]
