@@ -96,7 +96,11 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
     """
     try:
         client = await nats.connect(
-            url, connect_timeout=5, max_reconnect_attempts=1, reconnect_time_wait=1
+            url,
+            connect_timeout=5,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=1,
+            error_cb=_quiet,
         )
         # Once connected, reconnect without a budget (nats-py reads the option at each loss;
         # given to connect, it would retry a server that is not there for ever). An ack that
@@ -128,6 +132,10 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
         ) from None
     finally:
         await client.close()
+
+
+async def _quiet(error: Exception) -> None:
+    """nats-py's default logs a traceback per failed attempt; PublishFailed says it once."""
 
 
 def msg_id(message: Outgoing) -> str:

@@ -32,6 +32,7 @@ from nats.js.errors import NotFoundError
 
 import contracts
 from hub.config import Settings
+from hub.errors import ConfigurationError
 
 log = logging.getLogger("hub.consumer")
 
@@ -56,7 +57,15 @@ def stream(settings: Settings) -> JStream:
 
 async def declare_streams(url: str, settings: Settings) -> None:
     """Create or bring up to date both streams, events first."""
-    client = await nats.connect(url)
+    try:
+        client = await nats.connect(
+            url, connect_timeout=5, max_reconnect_attempts=2, error_cb=_quiet
+        )
+    except (OSError, TimeoutError, nats.errors.Error) as error:
+        raise ConfigurationError(
+            f"cannot reach NATS at {url} ({type(error).__name__}): check HUB_NATS_URL, or leave"
+            " it unset for the hub's own nats-server"
+        ) from None
     try:
         js = client.jetstream()
         for name, subjects in (
@@ -85,6 +94,10 @@ async def declare_streams(url: str, settings: Settings) -> None:
                 await js.update_stream(held)
     finally:
         await client.close()
+
+
+async def _quiet(error: Exception) -> None:
+    """nats-py's default logs a traceback per failed attempt; the caller reports the failure."""
 
 
 def consumer_config(settings: Settings) -> ConsumerConfig:

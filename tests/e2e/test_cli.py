@@ -320,3 +320,10 @@ def test_publish_refuses_lines_it_cannot_send_and_says_which(
     assert result.stdout.strip() == "published 1, duplicate 0, refused 1"
     assert "refused line 3: event_type is not a contract type" in result.stderr
     assert "9990000018" not in result.stderr
+
+
+def test_serve_with_an_unreachable_nats_says_so_once(tmp_path: Path) -> None:
+    command = HubCommand(tmp_path / "hub", HUB_NATS_URL="nats://127.0.0.1:1")
+    result = command.run("serve")
+    assert result.returncode == 2 and "cannot reach NATS" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
