@@ -300,17 +300,6 @@ class Planner:
         child: dict[str, Any] | None,
         payload: dict[str, Any],
     ) -> Outgoing:
-        body = self._body(event_id, event_type, occurred_at, child, payload)
-        return Outgoing(contracts.subject_for(self.fmt.agency, event_type), event_id, body)
-
-    def _body(
-        self,
-        event_id: str,
-        event_type: str,
-        occurred_at: str,
-        child: dict[str, Any] | None,
-        payload: dict[str, Any],
-    ) -> bytes:
         event: dict[str, Any] = {
             "event_id": event_id,
             "event_type": event_type,
@@ -321,12 +310,13 @@ class Planner:
         if child is not None:
             event["child"] = child
         event["payload"] = payload
-        return orjson.dumps(event)
+        subject = contracts.subject_for(self.fmt.agency, event_type)
+        return Outgoing(subject, event_id, orjson.dumps(event))
 
     def _check(self, drafts: list[Draft]) -> None:
         """Each fact must be a valid contract event, so the hub never has to reject it."""
         for draft in drafts:
-            body = self._body(
+            trial = self._outgoing(
                 "00000000-0000-4000-8000-000000000000",
                 draft.event_type,
                 draft.occurred_at.isoformat(),
@@ -334,7 +324,7 @@ class Planner:
                 draft.payload,
             )
             try:
-                contracts.parse_event(body, now=self.now)
+                contracts.parse_event(trial.body, now=self.now)
             except contracts.ContractViolation as error:
                 raise FieldError("-", f"makes an invalid {draft.event_type}: {error}") from None
 

@@ -51,7 +51,7 @@ def build_store(settings: Settings) -> EventStore:
 
 
 def build_feed(settings: Settings) -> FactFeed:
-    return StoreFeed(build_store(settings))
+    return StoreFeed(build_store(settings).facts)  # the table keeps its database open
 
 
 def build_projection(settings: Settings) -> ProjectionStore:

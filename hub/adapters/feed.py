@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from eventsourcing.persistence import Notification
 
-from hub.adapters.store import EventStore
+from hub.adapters.store import FactTable
 from hub.domain.events import FactRecorded
 from hub.feed import StoredFact
 
@@ -28,11 +28,13 @@ def _us(moment: dt.datetime) -> int:
 
 
 class StoreFeed:
-    def __init__(self, store: EventStore) -> None:
-        self.store = store  # held: the library closes the database when its application goes
-        self.facts = facts = store.facts
+    def __init__(self, facts: FactTable) -> None:
+        self.facts = facts
         mapper = facts.mapper
         self._plain = mapper.cipher is None and mapper.compressor is None
+
+    def close(self) -> None:
+        self.facts.close()
 
     def head(self) -> int:
         return self.facts.position()

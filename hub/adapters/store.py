@@ -167,6 +167,10 @@ class FactTable(RecorderTable[FactRecorded]):
         # Protocol, which costs more than the insert itself.
         return max(self._insert(facts), default=0)
 
+    def close(self) -> None:
+        """Close the database under this table (and every table of its application)."""
+        self._app.close()
+
     def last(self) -> FactRecorded | None:
         last = self.position()
         if not last:

@@ -90,16 +90,12 @@ class Consumer:
         await self.broker.stop()
 
     def app(self) -> FastStream:
-        """The FastStream application ``hub serve`` runs until SIGINT/SIGTERM."""
-
-        async def declare() -> None:
-            await jetstream.declare_streams(self.url, self.settings)
-
+        """The FastStream application ``hub serve`` runs until SIGINT/SIGTERM. The caller
+        declares the streams first (``hub serve`` does, before it tells clients where NATS is)."""
         return FastStream(
             self.broker,
             specification=specification(self.broker),
             logger=log,
-            on_startup=[declare],
             on_shutdown=[self.writer.close, self._closing],
         )
 

@@ -39,9 +39,6 @@ class _ExecutorWriter:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self._record, batch)
 
-    def close(self, grace: float) -> None:
-        self.executor.shutdown(wait=True)
-
 
 class WriterThread(_ExecutorWriter):
     def __init__(self, build: BuildIngest) -> None:
@@ -63,16 +60,14 @@ class _DaemonThread(Executor):
     keep a stopping hub alive)."""
 
     def __init__(self, name: str) -> None:
-        self._work: queue.SimpleQueue[
-            tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None
-        ]
+        self._work: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None]
         self._work = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.thread.start()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
-        self._work.put((future, lambda: fn(*args, **kwargs), ()))
+        self._work.put((future, lambda: fn(*args, **kwargs)))
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -82,7 +77,7 @@ class _DaemonThread(Executor):
 
     def _run(self) -> None:
         while (item := self._work.get()) is not None:
-            future, call, _ = item
+            future, call = item
             if not future.set_running_or_notify_cancel():
                 continue
             try:

@@ -49,7 +49,7 @@ def port(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Port]:
             yield Port(store, feed)
         finally:
             if isinstance(feed, StoreFeed):
-                feed.store.close()
+                feed.close()
             store.close()
 
 
