@@ -122,8 +122,9 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
         return PublishReport(acked + n - duplicates - d, duplicates + d)
     except nats.js.errors.NoStreamResponseError:
         raise PublishFailed(
-            "no JetStream stream captures these subjects: start `hub serve` once to create it"
-            " (an agency it does not know has no stream)"
+            "no JetStream stream captures these subjects: `hub serve` creates it at start and"
+            " re-creates it within seconds if it is deleted, so try again shortly; sending the"
+            " same events again is safe (an agency the hub does not know has no stream)"
         ) from None
     except (TimeoutError, nats.errors.Error) as error:
         raise PublishFailed(

@@ -19,6 +19,7 @@ from hub.adapters.application import HubApplication
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.adapters.feed import StoreFeed
 from hub.adapters.lease import WriterLease
+from hub.adapters.report_file import ReportFile
 from hub.adapters.store import EventStore
 from hub.config import Settings
 from hub.errors import ConfigurationError, StoreInUse, StoreUnavailable
@@ -75,7 +76,7 @@ def build_recorder(settings: Settings) -> Recorder:
     build = functools.partial(build_ingest, settings)  # picklable, for the writer process
     if settings.writer == "thread":
         return WriterThread(build)
-    return WriterProcess(build)
+    return WriterProcess(build, settings.log_level)
 
 
 def build_lease(settings: Settings) -> WriterLease:
@@ -124,12 +125,14 @@ async def serve(settings: Settings) -> None:
     # Imported here: FastStream takes a third of a second to import, which the read-only
     # commands (hub foi, hub status) need not pay.
     from hub.adapters.jetstream import declare_streams
+    from hub.adapters.keeper import StreamKeeper
     from hub.entrypoints.consumer import Consumer
-    from hub.entrypoints.projector import ProjectorProcess
+    from hub.entrypoints.projector import SupervisedProjector
+    from hub.entrypoints.watch import Watch
 
     with build_lease(settings) as lease:
         recorder = build_recorder(settings)
-        projector = ProjectorProcess(
+        projector = SupervisedProjector(
             functools.partial(build_projector, settings),
             settings.follow_interval,
             settings.log_level,
@@ -145,15 +148,24 @@ async def serve(settings: Settings) -> None:
                     "postgresql" if settings.database_url else settings.sqlite_path,
                     settings.writer,
                 )
-                watch = asyncio.create_task(_keep_lease(lease, app))
+                lease_task = asyncio.create_task(_keep_lease(lease, app))
+                watch = Watch(
+                    consumer,
+                    StreamKeeper(url, settings),
+                    projector,
+                    recorder,
+                    ReportFile(settings.report_file),
+                )
+                watch_task = asyncio.create_task(watch.run())
                 try:
                     with _published_url(settings, url):
                         await app.run(log_level=logging.getLevelName(settings.log_level.upper()))
                 finally:
-                    lost = watch.done() and not watch.cancelled() and watch.result()
-                    watch.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await watch
+                    lost = lease_task.done() and not lease_task.cancelled() and lease_task.result()
+                    for task in (lease_task, watch_task):
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
                 if lost:
                     raise StoreInUse("another hub serve took this store's writer lease")
         finally:

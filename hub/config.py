@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         """Where ``hub serve`` writes the URL of the nats-server it started."""
         return self.data_dir / "nats.url"
 
+    @property
+    def report_file(self) -> Path:
+        """Where ``hub serve`` writes its health report for ``hub status``."""
+        return self.data_dir / "serve.json"
+
     def postgres_options(self) -> dict[str, str] | None:
         """psycopg connection keywords and the schema, for the store; None on SQLite."""
         if not self.database_url:

@@ -63,14 +63,24 @@ def _check_origin(feed: FactFeed, store: ProjectionStore) -> None:
 
 
 def follow(
-    feed: FactFeed, store: ProjectionStore, stop: threading.Event, every: float = 0.5
+    feed: FactFeed,
+    store: ProjectionStore,
+    stop: threading.Event,
+    every: float = 0.5,
+    give_up_after: int | None = None,
 ) -> None:
-    """Keep the projection caught up until ``stop`` is set."""
+    """Keep the projection caught up until ``stop`` is set; after ``give_up_after`` failed
+    catch-ups in a row, raise the last failure (the caller starts again on new connections)."""
+    failures = 0
     while not stop.is_set():
         try:
             if applied := catch_up(feed, store):
                 log.info("projection at %d (+%d facts)", store.head()[0], applied)
+            failures = 0
         except Exception as error:
+            failures += 1
+            if give_up_after is not None and failures >= give_up_after:
+                raise
             # The store or the projection may be briefly locked or unreachable: try again.
             # A fault in the projector's own code repeats, and is logged each time: its type
             # and frames, never its text, which may quote a fact.

@@ -218,6 +218,9 @@ class MemoryStore:
     def feed(self) -> MemoryFeed:
         return MemoryFeed(self.facts)
 
+    def close(self) -> None:
+        """The memory is the database, and outlives its users: nothing to let go of."""
+
 
 class FakeRecorder:
     """The Recorder port: an IngestService on a MemoryStore, on one worker thread.
@@ -227,6 +230,8 @@ class FakeRecorder:
     ``release()``. ``calls`` lists the stream sequences of every call in the order made;
     ``recorded`` those of every call that returned an outcome.
     """
+
+    restarts = 0
 
     def __init__(
         self,

@@ -21,12 +21,14 @@ class ConnectionWatch:
 
     def __init__(self) -> None:
         self.lost_at: float | None = None
+        self.lost_since: float | None = None  # the same moment, as wall time, for reports
         self.outages = 0
         self.closing = False  # a disconnect while closing is not an outage
 
     async def disconnected(self) -> None:
         if self.lost_at is None and not self.closing:
             self.lost_at = time.monotonic()
+            self.lost_since = time.time()
             self.outages += 1
             log.warning("lost the NATS connection; reconnecting until it is back (no limit)")
 
@@ -36,7 +38,7 @@ class ConnectionWatch:
                 "NATS connection back after %.0fs; consuming again",
                 time.monotonic() - self.lost_at,
             )
-        self.lost_at = None
+        self.lost_at = self.lost_since = None
 
     async def closed(self) -> None:
         log.info("NATS connection closed")

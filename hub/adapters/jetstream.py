@@ -27,6 +27,7 @@ import logging
 
 import nats
 from faststream.nats import JStream
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
@@ -67,33 +68,41 @@ async def declare_streams(url: str, settings: Settings) -> None:
             " it unset for the hub's own nats-server"
         ) from None
     try:
-        js = client.jetstream()
-        for name, subjects in (
-            (settings.stream, event_subjects()),
-            (notices_stream(settings), notice_subjects()),
-        ):
-            try:
-                held = (await js.stream_info(name)).config
-            except NotFoundError:
-                await js.add_stream(
-                    StreamConfig(
-                        name=name,
-                        subjects=subjects,
-                        storage=StorageType.FILE,
-                        duplicate_window=settings.duplicate_window,
-                    )
-                )
-                continue
-            if sorted(held.subjects or ()) != sorted(subjects) or (
-                held.duplicate_window != settings.duplicate_window
-            ):
-                # Only what the hub owns changes: limits and replicas an operator set stay.
-                log.info("updating stream %s to subjects %s", name, subjects)
-                held.subjects = subjects
-                held.duplicate_window = settings.duplicate_window
-                await js.update_stream(held)
+        await ensure_streams(client.jetstream(), settings)
     finally:
         await client.close()
+
+
+async def ensure_streams(js: JetStreamContext, settings: Settings) -> list[str]:
+    """Create either stream that is missing, or bring its subjects and duplicate window up to
+    date; return the names of those created."""
+    created = []
+    for name, subjects in (
+        (settings.stream, event_subjects()),
+        (notices_stream(settings), notice_subjects()),
+    ):
+        try:
+            held = (await js.stream_info(name)).config
+        except NotFoundError:
+            await js.add_stream(
+                StreamConfig(
+                    name=name,
+                    subjects=subjects,
+                    storage=StorageType.FILE,
+                    duplicate_window=settings.duplicate_window,
+                )
+            )
+            created.append(name)
+            continue
+        if sorted(held.subjects or ()) != sorted(subjects) or (
+            held.duplicate_window != settings.duplicate_window
+        ):
+            # Only what the hub owns changes: limits and replicas an operator set stay.
+            log.info("updating stream %s to subjects %s", name, subjects)
+            held.subjects = subjects
+            held.duplicate_window = settings.duplicate_window
+            await js.update_stream(held)
+    return created
 
 
 async def _quiet(error: Exception) -> None:
@@ -101,8 +110,10 @@ async def _quiet(error: Exception) -> None:
 
 
 def consumer_config(settings: Settings) -> ConsumerConfig:
+    """The hub's durable, as its subscriber creates it (filtered on ``safeguarding.v1.>``)."""
     return ConsumerConfig(
         durable_name=settings.durable,
+        filter_subject=contracts.ALL,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=settings.ack_wait,

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 import anyio
 from faststream.nats.subscriber.usecases.stream_pull_subscriber import BatchPullStreamSubscriber
 from nats.errors import ConnectionClosedError
-from nats.js.errors import ServiceUnavailableError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 from typing_extensions import override
 
 if TYPE_CHECKING:
@@ -87,8 +87,9 @@ class ReliableBatchPullStreamSubscriber(BatchPullStreamSubscriber):
                     )
                 except TimeoutError:  # the builtin: asyncio's and nats-py's alike
                     break
-                except (ConnectionClosedError, ServiceUnavailableError):
-                    # Those already fetched are handed on below, not dropped.
+                except (ConnectionClosedError, ServiceUnavailableError, NotFoundError):
+                    # Those already fetched are handed on below, not dropped. NotFoundError:
+                    # the consumer was deleted; the hub's keeper re-creates it.
                     unavailable = True
                     break
 

@@ -3,9 +3,11 @@
 The commands are given their wiring (``hub.bootstrap.Wiring``) rather than importing it, and
 every error is turned into a message and an exit status here, in ``main``, and nowhere else:
 
-    0    done                 3    not allowed for this role (NotAllowed)
-    1    done, some refused    4    the store is unavailable, or in use by another hub serve
+    0    done
+    1    done, some refused (hub status --check: ingest is not flowing)
     2    a usage, input or configuration error (every other HubError, a file not found)
+    3    not allowed for this role (NotAllowed)
+    4    the store is unavailable, or in use by another hub serve
     130  interrupted (Ctrl-C)
 """
 
@@ -18,6 +20,7 @@ import os
 import re
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,10 +29,11 @@ import orjson
 
 import contracts
 import projections
+from hub.adapters.report_file import ReportFile, running
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError, InputError, StoreInUse, StoreUnavailable
 from hub.feed import FactFeed
-from hub.service import queries
+from hub.service import health, queries
 from hub.service.ports import Store
 
 
@@ -177,11 +181,52 @@ def _return_year(text: str | None) -> int | None:
 
 
 def _status(args: argparse.Namespace, wiring: Wiring) -> int:
-    status: dict[str, Any] = dict(queries.status(wiring.store()))
-    if wiring.settings.projection_file.exists():
-        status["projected"] = wiring.projection().head()[0]
-    _print(status, args.format)
-    return 0
+    """What the store holds and, from the running ``hub serve``'s report, whether ingest is
+    flowing. ``--check``: exit 1 when it is not (for a supervisor), naming why."""
+    status: dict[str, Any] = {}
+    unreadable: StoreUnavailable | None = None
+    try:
+        status.update(queries.status(wiring.store()))
+        if wiring.settings.projection_file.exists():
+            status["projected"] = wiring.projection().head()[0]
+    except StoreUnavailable as error:  # the health part is still worth showing
+        unreadable = error
+        status["store"] = str(error)
+    report = ReportFile(wiring.settings.report_file).read()
+    found = health.problems(report, report is not None and running(report.pid), time.time())
+    if unreadable is not None:
+        found.append(f"the store cannot be read now ({unreadable})")
+    status["serving"] = report.to_json() if report else None
+    status["problems"] = found
+    if args.format == "json":
+        _print(status, "json")
+    else:
+        _print({k: v for k, v in status.items() if k not in ("serving", "problems")}, "text")
+        for line in _serving_lines(report) if report else ():
+            print(line)
+        for problem in found:
+            print(f"problem      {problem}")
+    if args.check:
+        if not found:
+            print("ok: ingest is flowing", file=sys.stderr)
+        return 1 if found else 0
+    return 4 if unreadable is not None else 0
+
+
+def _serving_lines(report: health.Report) -> list[str]:
+    now = time.time()
+    nats = "connected" if report.nats_connected else "lost, reconnecting"
+    ingest = report.ingest
+    last = "never" if ingest.last_stored_at is None else f"{now - ingest.last_stored_at:.0f}s ago"
+    return [
+        f"hub serve    pid {report.pid}, up {now - report.started_at:.0f}s,"
+        f" reported {now - report.updated_at:.0f}s ago",
+        f"nats         {nats} ({report.nats_outages} outages since start)",
+        f"pending      {report.consumer_pending} waiting, {report.consumer_ack_pending} in hand",
+        f"last stored  {last} ({ingest.batches} batches since start)",
+        f"restarts     writer {report.writer_restarts}, projector {report.projector_restarts},"
+        f" streams re-created {report.streams_recreated}",
+    ]
 
 
 def _rejects(args: argparse.Namespace, wiring: Wiring) -> int:
@@ -382,7 +427,7 @@ def _parser() -> argparse.ArgumentParser:
     imports.set_defaults(run=_import)
 
     for name, run, text in (
-        ("status", _status, "how much the store holds"),
+        ("status", _status, "how much the store holds, and whether ingest is flowing"),
         ("rejects", _rejects, "messages refused, and why"),
     ):
         sub = commands.add_parser(name, help=text)
@@ -390,6 +435,13 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         if name == "rejects":
             sub.add_argument("--agency", choices=contracts.AGENCIES)
+        else:
+            sub.add_argument(
+                "--check",
+                action="store_true",
+                help="exit 1 when ingest is not flowing (hub serve down, NATS lost, store"
+                " refusing, events waiting and none stored, projector down)",
+            )
 
     foi = commands.add_parser(
         "foi",

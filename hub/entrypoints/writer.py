@@ -40,9 +40,42 @@ class _ExecutorWriter:
         return await loop.run_in_executor(self.executor, self._record, batch)
 
 
-class WriterThread(_ExecutorWriter):
+class _Reopening:
+    """The ingest service, rebuilt after a store fault: a connection opened while the store
+    was read-only (a disk remounted) or unreachable stays broken after the fault clears, so
+    the next attempt opens new ones (and reloads the registry) instead of reusing it."""
+
     def __init__(self, build: BuildIngest) -> None:
-        super().__init__(_DaemonThread("hub-writer"), build().record)
+        self.build = build
+        self.ingest: IngestService | None = None
+
+    def open(self) -> None:
+        if self.ingest is None:
+            self.ingest = self.build()
+
+    def record(self, batch: Sequence[Inbound]) -> Outcome:
+        if self.ingest is None:
+            self.open()  # StoreUnavailable while the fault lasts: the batch is retried
+            log.warning("the writer reopened its store")
+        assert self.ingest is not None
+        try:
+            return self.ingest.record(batch)
+        except StoreUnavailable:
+            broken, self.ingest = self.ingest, None
+            try:
+                broken.store.close()
+            except Exception as error:  # closing a broken store may fail too; it is dropped
+                log.debug("closing the faulty store: %s", type(error).__name__)
+            raise
+
+
+class WriterThread(_ExecutorWriter):
+    restarts = 0  # a thread is never restarted
+
+    def __init__(self, build: BuildIngest) -> None:
+        ingest = _Reopening(build)
+        ingest.open()  # a bad store setting fails at start, not at the first batch
+        super().__init__(_DaemonThread("hub-writer"), ingest.record)
 
     def close(self, grace: float) -> None:
         """Wait up to ``grace`` for the batch in hand. A thread cannot be stopped: one stuck on
@@ -87,19 +120,22 @@ class _DaemonThread(Executor):
 
 
 class WriterProcess(_ExecutorWriter):
-    def __init__(self, build: BuildIngest) -> None:
+    def __init__(self, build: BuildIngest, log_level: str = "INFO") -> None:
         self.build = build
+        self.log_level = log_level
+        self.restarts = 0
         super().__init__(self._start(), _record)
+        # Open the store now, so a bad store setting fails at start, not at the first batch.
+        self.executor.submit(_open).result()
 
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent runs an event loop and threads that a fork would copy.
+        # A restarted writer opens its store at its first batch, so a store still faulty
+        # then fails that batch (retried) rather than the pool.
         context = multiprocessing.get_context("spawn")
-        executor = ProcessPoolExecutor(
-            1, context, initializer=_start_writer, initargs=(self.build,)
+        return ProcessPoolExecutor(
+            1, context, initializer=_start_writer, initargs=(self.build, self.log_level)
         )
-        # Start the writer now, so a bad store setting fails at start, not at the first batch.
-        executor.submit(_ready).result()
-        return executor
 
     async def record(self, batch: Sequence[Inbound]) -> Outcome:
         try:
@@ -107,8 +143,10 @@ class WriterProcess(_ExecutorWriter):
         except BrokenProcessPool:
             # The writer died (killed, out of memory): nothing of this batch was acknowledged.
             # A new writer reloads its state from the store; the batch is tried again.
+            log.error("the writer process died; starting a new one")
             self.executor.shutdown(wait=False)
-            self.executor = await asyncio.get_running_loop().run_in_executor(None, self._start)
+            self.executor = self._start()
+            self.restarts += 1
             raise StoreUnavailable("the writer process died and was restarted") from None
 
     def close(self, grace: float) -> None:
@@ -130,23 +168,27 @@ class WriterProcess(_ExecutorWriter):
 
 
 # The writer process's own ingest service (never set in the hub's main process).
-_ingest: IngestService | None = None
+_ingest: _Reopening | None = None
 
 
-def _start_writer(build: BuildIngest) -> None:
+def _start_writer(build: BuildIngest, log_level: str) -> None:
     global _ingest
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # A writer without its hub would store batches nobody acknowledges: stop with the hub.
     die_with_parent(signal.SIGKILL)
     # Ctrl-C reaches the whole process group; the hub finishes the queued batch, then stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _ingest = build()
-    # The registry and store are long-lived: keep the collector from rescanning them.
-    gc.freeze()
+    _ingest = _Reopening(build)
     gc.set_threshold(50_000, 20, 20)
 
 
-def _ready() -> bool:
-    return _ingest is not None
+def _open() -> None:
+    assert _ingest is not None, "writer not started"
+    _ingest.open()
+    # The registry and store are long-lived: keep the collector from rescanning them.
+    gc.freeze()
 
 
 def _record(batch: Sequence[Inbound]) -> Outcome:

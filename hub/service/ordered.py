@@ -19,6 +19,7 @@ from typing import Generic, Protocol, TypeVar
 
 from hub.domain.intake import Inbound
 from hub.errors import StoreUnavailable, fault_frames
+from hub.service.health import IngestHealth
 from hub.service.ingest import Outcome
 
 log = logging.getLogger("hub.consumer")
@@ -28,6 +29,8 @@ H = TypeVar("H")
 
 class Recorder(Protocol):
     """Where the synchronous ingest service runs, off the event loop (a process, a thread)."""
+
+    restarts: int  # times it was started again after dying
 
     async def record(self, batch: Sequence[Inbound]) -> Outcome: ...
 
@@ -59,6 +62,7 @@ class OrderedWriter(Generic[H]):
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self.abandoned = False  # close gave up on a batch the store would not take
+        self.health = IngestHealth()
 
     async def submit(self, handles: list[H], batch: list[Inbound]) -> None:
         """Queue a fetched batch; waits while the writer is a batch behind (back-pressure)."""
@@ -114,17 +118,22 @@ class OrderedWriter(Generic[H]):
     async def _record(self, batch: list[Inbound]) -> Outcome:
         attempt = 0
         while True:
+            self.health.recording()
             try:
-                return await self.recorder.record(batch)
+                outcome = await self.recorder.record(batch)
+                self.health.stored()
+                return outcome
             except StoreUnavailable as error:
                 level = logging.WARNING
                 reason = str(error)
+                self.health.failed(reason)
             except Exception as error:
                 # The ingest service turns faults in the hub's code into rejects; one that
                 # escapes it is in the recorder itself. Skipping the batch would acknowledge it
                 # unstored, so hold it and retry.
                 level = logging.ERROR
                 reason = f"{type(error).__name__} (traceback above)"
+                self.health.failed(type(error).__name__)
                 log.error("recording a batch of %d failed: %s", len(batch), fault_frames(error))
             delay = min(self.retry_delay * 2**attempt, _MAX_BACKOFF)
             log.log(

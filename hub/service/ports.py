@@ -73,3 +73,7 @@ class Store(Protocol):
 
     @property
     def keys(self) -> Records[KeyGenerated]: ...
+
+    def close(self) -> None:
+        """Let go of the database's connections; the store is not used after it."""
+        ...

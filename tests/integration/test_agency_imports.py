@@ -349,7 +349,7 @@ async def test_an_import_that_is_not_acknowledged_saves_nothing(
     # A nats-server with no stream for the hub's subjects: nothing can be acknowledged.
     with (
         EmbeddedNats(tmp_path / "bare") as bare,
-        pytest.raises(agencies.PublishFailed, match="start `hub serve` once"),
+        pytest.raises(agencies.PublishFailed, match="`hub serve` creates it at start"),
     ):
         await Importer(bare.url, tmp_path)("police", "missing-incidents", export)
     with EmbeddedNats(tmp_path / "served") as served:

@@ -11,11 +11,14 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from contracts.examples import example_event
+from hub.adapters.application import HubApplication
+from hub.adapters.store import EventStore
 from hub.bootstrap import build_ingest
 from hub.config import Settings
 from hub.domain.intake import Inbound
-from hub.entrypoints.writer import WriterProcess
+from hub.entrypoints.writer import WriterProcess, WriterThread
 from hub.errors import StoreUnavailable
+from hub.service.ingest import IngestService
 from tests.integration.test_store import inbound
 
 LINKED = {"ids": {"nhs_number": "9990000018", "la_child_id": "LA-7"}}
@@ -99,3 +102,36 @@ async def test_a_killed_writer_process_is_replaced(sqlite_settings: Settings) ->
         assert (await recorder.record(batch)).stored == 1
     finally:
         recorder.close(5)
+
+
+def _read_only_ingest(settings: Settings) -> IngestService:
+    """The ingest service on a connection SQLite opened read-only, as it does when the disk is
+    remounted read-only (or the file made unwritable) at the moment a writer (re)opens it."""
+    env = settings.store_env() | {"HUB_SQLITE_DBNAME": f"file:{settings.sqlite_path}?mode=ro"}
+    return IngestService(EventStore(HubApplication(env=env)), settings.stream)
+
+
+async def test_a_writer_that_opened_a_read_only_store_opens_it_again(
+    sqlite_settings: Settings,
+) -> None:
+    build_ingest(sqlite_settings).store.close()  # the store exists, with its key
+    opened: list[str] = []
+
+    def build() -> IngestService:
+        # The fault lasts for the first opening only: after it, the disk is writable again.
+        opened.append("read-only" if not opened else "writable")
+        if opened[-1] == "read-only":
+            return _read_only_ingest(sqlite_settings)
+        return build_ingest(sqlite_settings)
+
+    recorder = WriterThread(build)
+    try:
+        batch = inbound(example_event("missing.reported"))
+        with pytest.raises(StoreUnavailable):
+            await recorder.record(batch)
+        # The same connection would refuse for ever ("attempt to write a readonly database").
+        assert (await recorder.record(batch)).stored == 1
+    finally:
+        recorder.close(5)
+    assert opened == ["read-only", "writable"]
+    assert build_ingest(sqlite_settings).store.facts.count() == 1

@@ -1,0 +1,87 @@
+"""Keeps the hub's streams and durable consumer in place while it serves, and reads how many
+events wait for it.
+
+A stream deleted under a running hub (by an operator, or a server that lost its files) used to
+stay gone until a restart: publishers were refused (``NoStreamResponseError``) and the hub said
+nothing. Every ``check`` re-creates a missing stream or consumer, with the hub's own
+configuration, and says so once at ERROR: what the deleted stream held and the hub had not
+stored is gone from NATS, and only its agencies can send it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import nats
+from nats.aio.client import Client
+from nats.js.errors import NotFoundError
+
+from hub.adapters import jetstream
+from hub.config import Settings
+
+log = logging.getLogger("hub.nats")
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The hub's consumer as the server sees it."""
+
+    pending: int  # in the stream, not yet delivered to the hub
+    ack_pending: int  # delivered, not yet acknowledged (being stored, or deferred)
+    redelivered: int
+
+
+class StreamKeeper:
+    """Its own connection (reconnecting for ever, quietly: the consumer's connection reports
+    outages), so a check never waits behind the subscriber's fetches."""
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url = url
+        self.settings = settings
+        self.recreated = 0
+        self._client: Client | None = None
+
+    async def check(self) -> Backlog:
+        """Re-create what is missing, then read the consumer's backlog. Raises nats-py's
+        errors while NATS cannot be reached."""
+        js = (await self._connect()).jetstream()
+        for name in await jetstream.ensure_streams(js, self.settings):
+            self.recreated += 1
+            log.error(
+                "stream %s was missing (deleted?): re-created it; events it held that were not"
+                " stored yet are gone from NATS, and publishers were refused while it was gone",
+                name,
+            )
+        settings = self.settings
+        try:
+            info = await js.consumer_info(settings.stream, settings.durable)
+        except NotFoundError:
+            info = await js.add_consumer(settings.stream, jetstream.consumer_config(settings))
+            self.recreated += 1
+            log.error(
+                "the hub's consumer %s on %s was missing: re-created it; consuming again",
+                settings.durable,
+                settings.stream,
+            )
+        return Backlog(info.num_pending or 0, info.num_ack_pending or 0, info.num_redelivered or 0)
+
+    async def _connect(self) -> Client:
+        if self._client is None or self._client.is_closed:
+            self._client = await nats.connect(
+                self.url,
+                connect_timeout=5,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=2,
+                error_cb=_quiet,
+                name="hub-keeper",
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None and not self._client.is_closed:
+            await self._client.close()
+
+
+async def _quiet(error: Exception) -> None:
+    """The consumer's own connection logs each outage once; this one stays silent."""
