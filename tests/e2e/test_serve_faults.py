@@ -154,3 +154,28 @@ async def test_an_idle_hub_logs_no_error_and_a_trickle_arrives_within_a_second(
         assert max(delays) < 1.0, [round(d, 2) for d in delays]
     finally:
         command.stop()
+
+
+async def test_hub_status_check_says_whether_ingest_flows(tmp_path: Path) -> None:
+    command = HubCommand(tmp_path / "hub")
+    try:
+        before = command.run("status", "--check")
+        assert before.returncode == 1 and "hub serve is not running" in before.stdout
+        server = command.serve(tmp_path / "serve.log")
+        url = _started(command, server)
+        await _publish_and_wait(url, Store(_settings(command)), 1)
+        deadline = time.monotonic() + 30
+        while (serving := command.run("status", "--check")).returncode != 0:
+            assert time.monotonic() < deadline, serving.stdout
+            await asyncio.sleep(0.5)
+        shown = command.json("status")
+        assert isinstance(shown, dict) and shown["problems"] == []
+        assert shown["serving"]["pid"] == server.pid and shown["serving"]["nats_connected"]
+        assert shown["serving"]["consumer_pending"] == 0
+        server.send_signal(signal.SIGKILL)  # gone without removing its report
+        server.wait()
+        after = command.run("status", "--check")
+        assert after.returncode == 1
+        assert f"hub serve is not running (pid {server.pid} is gone)" in after.stdout
+    finally:
+        command.stop()
