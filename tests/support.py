@@ -94,6 +94,21 @@ async def publish(
         await client.close()
 
 
+async def consumer_ready(url: str, stream: str = "SAFEGUARDING", durable: str = "hub") -> bool:
+    """Wait (up to 10 s) for a ``hub serve`` to have created its durable consumer."""
+    client = await nats.connect(url)
+    try:
+        for _ in range(200):
+            try:
+                await client.jetstream().consumer_info(stream, durable)
+                return True
+            except nats.js.errors.NotFoundError:
+                await asyncio.sleep(0.05)
+        return False
+    finally:
+        await client.close()
+
+
 POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

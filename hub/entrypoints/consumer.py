@@ -9,9 +9,11 @@ batch is fetched while this one is stored. The writer records it in the writer p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Annotated, Any
 
+import nats.errors
 import orjson
 from faststream import AckPolicy, Context, FastStream
 from faststream.message import StreamMessage
@@ -39,6 +41,25 @@ async def _no_decode(message: StreamMessage[Any]) -> None:
     return
 
 
+class _Broker(NatsBroker):
+    """FastStream's NATS broker, able to stop while NATS is away: it drains the connection,
+    which nats-py refuses while reconnecting (``ConnectionReconnectingError``, a traceback and
+    a failed exit for a hub told to stop during an outage). Then there is nothing in flight to
+    drain; what was fetched and not acknowledged is redelivered, so closing is safe. nats-py
+    2.16's ``close`` then flushes commands queued during the outage to the dead socket and
+    raises ``ConnectionResetError`` after it has stopped its tasks: that is ignored."""
+
+    async def stop(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await super().stop(*args, **kwargs)
+        except (nats.errors.ConnectionReconnectingError, nats.errors.ConnectionClosedError):
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    await connection.close()
+            self.config.disconnect()
+
+
 class Consumer:
     """The hub's NATS side: the broker, its one batch subscriber, and the ordered writer
     behind it, which records each batch and then settles its messages."""
@@ -48,7 +69,7 @@ class Consumer:
         self.url = url
         # Per-batch "Received/Processed" lines are debug detail; rejects are logged at INFO.
         self.connection = ConnectionWatch()
-        self.broker = NatsBroker(
+        self.broker = _Broker(
             url,
             graceful_timeout=30.0,
             logger=log,

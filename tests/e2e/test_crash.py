@@ -7,7 +7,6 @@ import signal
 import uuid
 from pathlib import Path
 
-import nats
 import orjson
 
 from agencies import publish_lines
@@ -15,23 +14,9 @@ from contracts.examples import example_event, nhs_number
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.config import Settings
 from tests.e2e.conftest import HubCommand
-from tests.support import Store, eventually
+from tests.support import Store, consumer_ready, eventually
 
 N = 20_000
-
-
-async def _stream_ready(url: str) -> bool:
-    client = await nats.connect(url)
-    try:
-        for _ in range(200):
-            try:
-                await client.jetstream().consumer_info("SAFEGUARDING", "hub")
-                return True
-            except nats.js.errors.NotFoundError:
-                await asyncio.sleep(0.05)
-        return False
-    finally:
-        await client.close()
 
 
 async def test_sigkill_mid_ingest_then_restart_stores_each_event_once(
@@ -52,7 +37,7 @@ async def test_sigkill_mid_ingest_then_restart_stores_each_event_once(
     store = Store(Settings(data_dir=data_dir))
     try:
         first = command.serve(tmp_path / "serve.log")
-        assert await _stream_ready(nats_server.url)
+        assert await consumer_ready(nats_server.url)
         publishing = asyncio.create_task(
             publish_lines(nats_server.url, "police", [orjson.dumps(e) for e in events])
         )

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from contracts.examples import example_event
+from hub.adapters.embedded_nats import EmbeddedNats
 from hub.config import Settings
 from tests.e2e.conftest import HubCommand
-from tests.support import Store, eventually, postgres_schema, publish
+from tests.support import Store, consumer_ready, eventually, postgres_schema, publish
 
 IDLE_SECONDS = float(os.environ.get("HUB_TEST_IDLE_SECONDS", "300"))
 
@@ -179,3 +180,30 @@ async def test_hub_status_check_says_whether_ingest_flows(tmp_path: Path) -> Non
         assert f"hub serve is not running (pid {server.pid} is gone)" in after.stdout
     finally:
         command.stop()
+
+
+async def test_stopping_during_a_nats_outage_is_clean(tmp_path: Path) -> None:
+    """FastStream drains the connection on stop, which nats-py refuses while reconnecting: a
+    hub told to stop during an outage exited with a traceback and status 2."""
+    nats_server = EmbeddedNats(tmp_path / "nats").__enter__()
+    command = HubCommand(tmp_path / "hub", HUB_NATS_URL=nats_server.url, HUB_LOG_LEVEL="INFO")
+    log = tmp_path / "serve.log"
+    try:
+        server = command.serve(log)
+        await consumer_ready(nats_server.url)
+        await _publish_and_wait(nats_server.url, Store(_settings(command)), 1)
+        assert nats_server.process is not None
+        nats_server.process.kill()
+        nats_server.process.wait()
+        deadline = time.monotonic() + 10
+        while "lost the NATS connection" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            await asyncio.sleep(0.1)
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0, log.read_text()[-2000:]
+        assert time.monotonic() - started < 15
+        assert "Traceback" not in log.read_text()
+    finally:
+        command.stop()
+        nats_server.stop()
