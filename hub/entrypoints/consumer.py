@@ -134,8 +134,20 @@ class Consumer:
                 rejection.subject,
                 rejection.reason,
             )
-        # Concurrently: a batch of many rejects must not outlast the messages' ack_wait.
-        await asyncio.gather(*(self._notify(r) for r in outcome.rejections))
+        try:
+            # Concurrently: a batch of many rejects must not outlast the messages' ack_wait.
+            await asyncio.gather(*(self._notify(r) for r in outcome.rejections))
+        except (nats.errors.Error, TimeoutError, OSError) as error:
+            # NATS went away (an outage): nothing of the batch is acknowledged, so all of it is
+            # redelivered; what was stored is then a duplicate, and each reject is refused and
+            # notified again (the notice's Nats-Msg-Id keeps it once).
+            log.warning(
+                "batch of %d stored, but NATS went away before its reject notices were sent"
+                " (%s): it will be redelivered, and recognised as stored",
+                len(batch),
+                type(error).__name__,
+            )
+            return
         rejected = {rejection.stream_seq for rejection in outcome.rejections}
         deferred = set(outcome.deferred)
         for message, inbound in zip(messages, batch, strict=True):

@@ -57,7 +57,8 @@ class Watch:
         back = connection.lost_at is None and connection.outages != self._outages_seen
         if back or time.monotonic() - self._kept_at >= KEEP_EVERY:
             await self._keep()
-            self._outages_seen = connection.outages
+            if connection.lost_at is None:  # checked while connected: this outage is done
+                self._outages_seen = connection.outages
         self.projector.check()
         try:
             self.report_file.write(self.report())

@@ -94,10 +94,9 @@ def problems(report: Report | None, running: bool, now: float) -> list[str]:
             "the NATS connection is lost"
             + (f" ({now - since:.0f}s); reconnecting" if since else "; reconnecting")
         )
-    elif report.consumer_pending is None:
+    elif report.keeper_fault is not None:  # (not checked yet, just after a start: no fault)
         found.append(
-            "the stream and the hub's consumer could not be checked"
-            + (f" ({report.keeper_fault})" if report.keeper_fault else "")
+            f"the stream and the hub's consumer could not be checked ({report.keeper_fault})"
         )
     ingest = report.ingest
     if ingest.waiting_since is not None and now - ingest.waiting_since > FAILING_AFTER:

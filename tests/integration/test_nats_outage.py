@@ -1,12 +1,12 @@
-"""NATS goes away and comes back: the hub reconnects for ever, says so once, and every event
-is stored exactly once. nats-py's own budget (60 attempts, 2 s apart) ended ingest for good
-after an outage of about two minutes."""
+"""NATS goes away and comes back: the hub's consumer reconnects, says so once, and every event
+is stored exactly once. The outage longer than nats-py's own budget (60 attempts, 2 s apart,
+which ended ingest for good after about two minutes) is a case of tests/faults, against a
+whole ``hub serve``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 
 import pytest
@@ -16,13 +16,11 @@ from hub.adapters.embedded_nats import EmbeddedNats, free_port
 from hub.config import Settings
 from tests.support import eventually, publish, running_hub
 
-LONG_OUTAGE = float(os.environ.get("HUB_TEST_LONG_OUTAGE", "150"))
 
-
-@pytest.mark.parametrize("outage", [5.0, LONG_OUTAGE], ids=["5s", "beyond-the-old-budget"])
-async def test_ingest_resumes_after_a_nats_outage_of_any_length(
-    sqlite_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture, outage: float
+async def test_ingest_resumes_after_a_nats_outage(
+    sqlite_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    outage = 5.0
     caplog.set_level(logging.INFO, logger="hub.nats")
     port, folder = free_port(), tmp_path / "nats"
     server = EmbeddedNats(folder, port).__enter__()

@@ -58,11 +58,12 @@ def test_a_lost_connection_is_a_problem_from_the_first_moment() -> None:
     ]
 
 
-def test_an_unchecked_consumer_is_a_problem() -> None:
+def test_a_consumer_that_could_not_be_checked_is_a_problem_one_not_checked_yet_is_not() -> None:
     [found] = problems(
         _report(consumer_pending=None, keeper_fault="TimeoutError"), running=True, now=NOW
     )
     assert "could not be checked (TimeoutError)" in found
+    assert problems(_report(consumer_pending=None), running=True, now=NOW) == []
 
 
 def test_a_batch_held_by_the_store_past_the_limit_is_a_problem_whether_refused_or_stuck() -> None:
