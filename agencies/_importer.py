@@ -12,7 +12,7 @@ from agencies._ledger import Ledger
 from agencies._outgoing import Outgoing
 from agencies._plan import Counts, Planner
 from agencies._registry import lookup
-from agencies.publisher import publish
+from agencies.publisher import Bus, publish
 
 _RULES_SHOWN = 12
 
@@ -68,7 +68,7 @@ class ImportReport:
 
 
 async def import_file(
-    url: str,
+    bus: Bus | str,
     ledger_path: Path,
     agency: str,
     kind: str,
@@ -92,7 +92,7 @@ async def import_file(
         with ledger.lock():
             resent = ledger.pending(fmt.source)
             if resent:
-                await _send(url, resent)
+                await _send(bus, agency, resent)
                 ledger.sent(fmt.source)
             with ledger.source(fmt.source) as source_ledger:
                 planner = Planner(fmt, source_ledger, now)
@@ -107,7 +107,7 @@ async def import_file(
                 summary = asdict(planner.counts) | {"withheld": planner.withheld}
                 source_ledger.note(path.name, now.isoformat(), snapshot, summary)
             if source_ledger.outbox:
-                await _send(url, source_ledger.outbox)
+                await _send(bus, agency, source_ledger.outbox)
                 ledger.sent(fmt.source)
     finally:
         ledger.close()
@@ -124,9 +124,9 @@ async def import_file(
     )
 
 
-async def _send(url: str, messages: list[Outgoing]) -> None:
+async def _send(bus: Bus | str, agency: str, messages: list[Outgoing]) -> None:
     try:
-        await publish(url, messages)
+        await publish(bus, agency, messages)
     except PublishFailed as error:
         raise PublishFailed(
             f"{error}. The events are kept: the next `hub import` of this kind sends them first"

@@ -8,14 +8,25 @@ swallowing it as a duplicate. Bodies are sent exactly as given: validating them 
 and its rejects say why. Only what would put a sender's data into a subject, or cannot be sent
 at all, is refused here, before anything is sent: an ``event_type`` that is not a contract type
 (it would become a subject token) and a body over ``MAX_BODY_BYTES``.
+
+An agency logs in with its own key (``Bus.seed_file``, an nkey seed the hub's operator issued
+with ``hub agencies credentials``) and takes replies on its own inbox (``_INBOX.<agency>``).
+The server refuses a publish outside the agency's subjects asynchronously (``-ERR
+'Permissions Violation ...'``); the publisher watches for it and fails at once, naming the
+agency and the subject, rather than waiting out the acknowledgement's timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import re
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import nats
 import orjson
@@ -27,6 +38,27 @@ from agencies._outgoing import Outgoing
 _IN_FLIGHT = 4000
 _ACK_TIMEOUT = 30.0
 MAX_BODY_BYTES = 1_000_000  # NATS's default max_payload is 1 MiB, headers included
+
+
+@dataclass(frozen=True)
+class Bus:
+    """Where, and with what, an agency publishes: the NATS URL, its nkey seed file (None on an
+    open server), and a TLS context when the server requires TLS."""
+
+    url: str
+    seed_file: Path | None = None
+    tls: ssl.SSLContext | None = None
+
+    def options(self, agency: str) -> dict[str, Any]:
+        options: dict[str, Any] = {"inbox_prefix": f"_INBOX.{agency}"}
+        if self.seed_file is not None:
+            options["nkeys_seed"] = str(self.seed_file)
+        if self.tls is not None:
+            options["tls"] = self.tls
+        return options
+
+
+_VIOLATION = re.compile(r'permissions violation for (publish|subscription) to "([^"]+)"', re.I)
 
 
 @dataclass(frozen=True)
@@ -68,7 +100,7 @@ def _refusal(line: bytes) -> str | None:
     return None
 
 
-async def publish_lines(url: str, agency: str, lines: Iterable[bytes]) -> PublishReport:
+async def publish_lines(bus: Bus | str, agency: str, lines: Iterable[bytes]) -> PublishReport:
     """Publish each non-blank line as one event, with many acks in flight."""
     if agency not in contracts.AGENCIES:
         raise ValueError(f"agency must be one of {', '.join(contracts.AGENCIES)}")
@@ -84,30 +116,41 @@ async def publish_lines(url: str, agency: str, lines: Iterable[bytes]) -> Publis
                 continue
             yield Outgoing(*route(agency, line), line)
 
-    report = await publish(url, messages())
+    report = await publish(bus, agency, messages())
     return PublishReport(report.published, report.duplicates, tuple(refused))
 
 
-async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
+async def publish(bus: Bus | str, agency: str, messages: Iterable[Outgoing]) -> PublishReport:
     """Publish each message on its subject with its Nats-Msg-Id, in order, awaiting every ack.
 
-    Raises PublishFailed when NATS cannot be reached or does not acknowledge a message: the
-    caller must then treat nothing as sent (re-sending is safe: the ids are the same).
+    Raises PublishFailed when NATS cannot be reached, refuses the agency or a subject, or does
+    not acknowledge a message: the caller must then treat nothing as sent (re-sending is safe:
+    the ids are the same).
     """
+    bus = Bus(bus) if isinstance(bus, str) else bus
+    watch = _Refusals(agency)
     try:
         client = await nats.connect(
-            url,
+            bus.url,
             connect_timeout=5,
             max_reconnect_attempts=1,
             reconnect_time_wait=1,
-            error_cb=_quiet,
+            error_cb=watch.error,
+            **bus.options(agency),
         )
         # Once connected, reconnect without a budget (nats-py reads the option at each loss;
         # given to connect, it would retry a server that is not there for ever). An ack that
         # does not come in time still fails the publish, so a long outage cannot hang it.
         client.options["max_reconnect_attempts"] = -1
     except (OSError, nats.errors.Error) as error:
-        raise PublishFailed(f"cannot reach NATS at {url} ({type(error).__name__})") from None
+        if watch.unauthorised or "authorization violation" in str(error).lower():
+            raise PublishFailed(
+                f"NATS at {bus.url} refused {agency}'s credentials"
+                + (" (none given)" if bus.seed_file is None else f" ({bus.seed_file})")
+                + f": revoked, or not {agency}'s; the hub's operator issues them with"
+                f" `hub agencies credentials {agency}` (pass them with --creds)"
+            ) from None
+        raise PublishFailed(f"cannot reach NATS at {bus.url} ({type(error).__name__})") from None
     try:
         js = client.jetstream(publish_async_max_pending=_IN_FLIGHT)
         acked = duplicates = 0  # acks received, and how many of them were for a duplicate
@@ -116,9 +159,9 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
             headers = {"Nats-Msg-Id": msg_id(message)}
             pending.append(await js.publish_async(message.subject, message.body, headers=headers))
             if len(pending) >= _IN_FLIGHT:
-                d, n = await _settle(pending)
+                d, n = await _settle(pending, watch)
                 duplicates, acked = duplicates + d, acked + n
-        d, n = await _settle(pending)
+        d, n = await _settle(pending, watch)
         return PublishReport(acked + n - duplicates - d, duplicates + d)
     except nats.js.errors.NoStreamResponseError:
         raise PublishFailed(
@@ -135,8 +178,38 @@ async def publish(url: str, messages: Iterable[Outgoing]) -> PublishReport:
         await client.close()
 
 
-async def _quiet(error: Exception) -> None:
-    """nats-py's default logs a traceback per failed attempt; PublishFailed says it once."""
+class _Refusals:
+    """What the server refused this connection, as it says so (asynchronously)."""
+
+    def __init__(self, agency: str) -> None:
+        self.agency = agency
+        self.refused: asyncio.Future[str] | None = None
+        self.unauthorised = False  # the server refused the login itself
+
+    async def error(self, error: Exception) -> None:
+        # nats-py lower-cases the server's text, subject included; the subject is ours anyway.
+        text = str(error)
+        if "authorization violation" in text.lower():
+            self.unauthorised = True
+            return
+        found = _VIOLATION.search(text)
+        if found is None:
+            return  # connection trouble: reported by the connect or the acks
+        if found.group(2).startswith("_inbox."):
+            reason = (
+                f"NATS refused {self.agency}'s reply inbox: the credentials given are not"
+                f" {self.agency}'s"
+            )
+        else:
+            verb = "publish on" if found.group(1).lower() == "publish" else "subscribe to"
+            reason = (
+                f"NATS refused {self.agency}: it may not {verb} {found.group(2)} (an agency"
+                f" publishes only on safeguarding.v1.{self.agency}.>)"
+            )
+        if self.refused is None:
+            self.refused = asyncio.get_running_loop().create_future()
+        if not self.refused.done():
+            self.refused.set_result(reason)
 
 
 def msg_id(message: Outgoing) -> str:
@@ -145,9 +218,25 @@ def msg_id(message: Outgoing) -> str:
     return f"{message.msg_id}:{hashlib.sha256(message.body).hexdigest()[:32]}"
 
 
-async def _settle(pending: list[asyncio.Future[nats.js.api.PubAck]]) -> tuple[int, int]:
+async def _settle(
+    pending: list[asyncio.Future[nats.js.api.PubAck]], watch: _Refusals
+) -> tuple[int, int]:
     """Await the acks in flight: how many were for a duplicate, and how many there were."""
     # JetStream's acks carry no timeout of their own: without one, an outage would hang here.
-    acks = await asyncio.wait_for(asyncio.gather(*pending), _ACK_TIMEOUT)
+    acks = asyncio.ensure_future(asyncio.wait_for(asyncio.gather(*pending), _ACK_TIMEOUT))
+    waiting: set[asyncio.Future[Any]] = {acks}
+    if watch.refused is None:
+        watch.refused = asyncio.get_running_loop().create_future()
+    waiting.add(watch.refused)
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    if watch.refused.done():
+        acks.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await acks
+        for future in pending:
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: nothing left to log "never retrieved"
+        raise PublishFailed(watch.refused.result())
     pending.clear()
-    return sum(1 for ack in acks if ack.duplicate), len(acks)
+    results = acks.result()
+    return sum(1 for ack in results if ack.duplicate), len(results)

@@ -11,18 +11,23 @@ import asyncio
 import contextlib
 import functools
 import logging
+import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agencies import Bus
 from hub.adapters.application import HubApplication
+from hub.adapters.bus_identities import HUB, Identities
+from hub.adapters.bus_login import BusLogin, tls_context
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.adapters.feed import StoreFeed
 from hub.adapters.lease import WriterLease
 from hub.adapters.report_file import ReportFile
 from hub.adapters.store import EventStore
 from hub.config import Settings
-from hub.errors import ConfigurationError, StoreInUse, StoreUnavailable
+from hub.errors import ConfigurationError, InputError, StoreInUse, StoreUnavailable
 from hub.feed import FactFeed
 from hub.service.ingest import IngestService
 from hub.service.ordered import Recorder
@@ -83,13 +88,51 @@ def build_lease(settings: Settings) -> WriterLease:
     return WriterLease(settings.data_dir, settings.postgres_options())
 
 
+def build_identities(settings: Settings) -> Identities:
+    return Identities(settings.credentials_dir)
+
+
+def hub_login(settings: Settings) -> BusLogin:
+    """How the hub's own connections log in: ``HUB_NATS_CREDS``, or the hub's key in the data
+    folder (the embedded server's, issued at its first start)."""
+    seed = settings.nats_creds
+    if seed is None and (identity := build_identities(settings).get(HUB)) is not None:
+        seed = identity.seed_file
+    return BusLogin(HUB, seed, _client_tls(settings))
+
+
+def agency_bus(settings: Settings, agency: str, creds: Path | None) -> Bus:
+    """Where and as whom ``hub import`` and ``hub publish`` send an agency's events: ``--creds``,
+    ``HUB_NATS_CREDS``, or, on the hub's own host (the local operator is trusted), the agency's
+    key in the data folder."""
+    seed = creds or settings.nats_creds
+    if seed is None and (identity := build_identities(settings).get(agency)) is not None:
+        seed = identity.seed_file
+    if seed is not None and not seed.is_file():
+        raise InputError(f"--creds {seed}: no such file")
+    return Bus(client_nats_url(settings), seed, _client_tls(settings))
+
+
+def _client_tls(settings: Settings) -> ssl.SSLContext | None:
+    try:
+        return tls_context(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(
+            f"HUB_NATS_TLS_*: the certificate files cannot be used ({type(error).__name__})"
+        ) from None
+
+
 @contextmanager
 def nats_server(settings: Settings) -> Iterator[str]:
-    """The NATS URL to serve on: ``HUB_NATS_URL``, or an embedded server for the duration."""
+    """The NATS URL to serve on: ``HUB_NATS_URL``, or an embedded server for the duration,
+    with every party authenticated (their keys under ``$HUB_DATA_DIR/credentials``)."""
     if settings.nats_url:
         yield settings.nats_url
         return
-    with EmbeddedNats(settings.data_dir / "nats") as server:
+    embedded = EmbeddedNats(
+        settings.nats_dir, identities=build_identities(settings), sync=settings.nats_sync
+    )
+    with embedded as server:
         log.info("started embedded nats-server on %s", server.url)
         yield server.url
 
@@ -140,8 +183,9 @@ async def serve(settings: Settings) -> None:
         consumer: Consumer | None = None
         try:
             with nats_server(settings) as url:
-                await declare_streams(url, settings)  # before a client is told where NATS is
-                consumer = Consumer(settings, recorder, url)
+                login = hub_login(settings)  # after the embedded server issued the hub's key
+                await declare_streams(url, settings, login)  # before clients are told of NATS
+                consumer = Consumer(settings, recorder, url, login)
                 app = consumer.app()
                 log.info(
                     "hub serving: store %s, writer %s",
@@ -151,7 +195,7 @@ async def serve(settings: Settings) -> None:
                 lease_task = asyncio.create_task(_keep_lease(lease, app))
                 watch = Watch(
                     consumer,
-                    StreamKeeper(url, settings),
+                    StreamKeeper(url, settings, login),
                     projector,
                     recorder,
                     ReportFile(settings.report_file),
@@ -211,6 +255,12 @@ class Wiring:
 
     def nats_url(self) -> str:
         return client_nats_url(self.settings)
+
+    def bus(self, agency: str, creds: Path | None) -> Bus:
+        return agency_bus(self.settings, agency, creds)
+
+    def identities(self) -> Identities:
+        return build_identities(self.settings)
 
     async def serve(self) -> None:
         await serve(self.settings)

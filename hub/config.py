@@ -26,6 +26,22 @@ class Settings(BaseSettings):
     nats_url: str | None = Field(
         default=None, description="unset: hub serve starts its own nats-server"
     )
+    nats_creds: Path | None = Field(
+        default=None,
+        description="the nkey seed file to connect with: the hub's for hub serve, an agency's"
+        " for hub import and hub publish; unset: the one in data_dir/credentials, if any",
+    )
+    nats_tls_ca: Path | None = Field(
+        default=None, description="CA file to verify the NATS server's certificate (tls://)"
+    )
+    nats_tls_cert: Path | None = Field(default=None, description="client certificate, for TLS")
+    nats_tls_key: Path | None = Field(default=None, description="client certificate's key")
+    nats_sync: str = Field(
+        default="always",
+        pattern=r"^(always|[0-9]+(ms|s|m))$",
+        description="the embedded server's JetStream sync_interval: always (an ack means on"
+        " disk), or a period such as 2m (NATS's default; faster, loses writes on power loss)",
+    )
     stream: str = "SAFEGUARDING"
     durable: str = "hub"
     batch_size: int = Field(default=1000, ge=1, le=10_000)
@@ -80,6 +96,16 @@ class Settings(BaseSettings):
     def nats_url_file(self) -> Path:
         """Where ``hub serve`` writes the URL of the nats-server it started."""
         return self.data_dir / "nats.url"
+
+    @property
+    def credentials_dir(self) -> Path:
+        """The parties' NATS keys (``hub.adapters.bus_identities``)."""
+        return self.data_dir / "credentials"
+
+    @property
+    def nats_dir(self) -> Path:
+        """The embedded nats-server's configuration and JetStream files."""
+        return self.data_dir / "nats"
 
     @property
     def report_file(self) -> Path:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from hub.adapters.bus_identities import Identities
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.config import Settings
-from tests.support import postgres_schema
+from tests.support import postgres_schema, register_bus
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +28,11 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
-    """A real nats-server 2.14 with JetStream, on a free loopback port, for one test."""
-    with EmbeddedNats(tmp_path / "nats") as server:
+    """A real nats-server 2.14 with JetStream, on a free loopback port, for one test, with the
+    hub's configuration: every party logs in with its own key (``tests.support.login``)."""
+    identities = Identities(tmp_path / "credentials")
+    with EmbeddedNats(tmp_path / "nats", identities=identities) as server:
+        register_bus(server.url, identities)
         yield server
 
 

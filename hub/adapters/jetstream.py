@@ -32,6 +32,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, S
 from nats.js.errors import NotFoundError
 
 import contracts
+from hub.adapters import nats_config
+from hub.adapters.bus_login import BusLogin
 from hub.config import Settings
 from hub.errors import ConfigurationError
 
@@ -56,13 +58,19 @@ def stream(settings: Settings) -> JStream:
     return JStream(name=settings.stream, declare=False)
 
 
-async def declare_streams(url: str, settings: Settings) -> None:
-    """Create or bring up to date both streams, events first."""
+async def declare_streams(url: str, settings: Settings, login: BusLogin) -> None:
+    """Create or bring up to date both streams, events first, and each agency's notices
+    consumer."""
     try:
         client = await nats.connect(
-            url, connect_timeout=5, max_reconnect_attempts=2, error_cb=_quiet
+            url, connect_timeout=5, max_reconnect_attempts=2, error_cb=_quiet, **login.options()
         )
     except (OSError, TimeoutError, nats.errors.Error) as error:
+        if "authorization violation" in str(error).lower():
+            raise ConfigurationError(
+                f"NATS at {url} refused the hub's credentials: set HUB_NATS_CREDS to the hub's"
+                " seed file (hub nats-config writes the server's configuration for it)"
+            ) from None
         raise ConfigurationError(
             f"cannot reach NATS at {url} ({type(error).__name__}): check HUB_NATS_URL, or leave"
             " it unset for the hub's own nats-server"
@@ -102,7 +110,28 @@ async def ensure_streams(js: JetStreamContext, settings: Settings) -> list[str]:
             held.subjects = subjects
             held.duplicate_window = settings.duplicate_window
             await js.update_stream(held)
+    notices = notices_stream(settings)
+    for agency in contracts.AGENCIES:
+        try:
+            await js.consumer_info(notices, nats_config.notices_consumer(agency))
+        except NotFoundError:
+            await js.add_consumer(notices, notices_consumer_config(agency))
     return created
+
+
+def notices_consumer_config(agency: str) -> ConsumerConfig:
+    """What an agency reads of the notices stream: its own rejects and notifications, from
+    a durable the hub creates (an agency may pull from it and acknowledge, nothing more)."""
+    return ConsumerConfig(
+        durable_name=nats_config.notices_consumer(agency),
+        filter_subjects=[
+            contracts.rejected_subject(agency),
+            f"{contracts.ALL[:-1]}notify.{agency}.>",
+        ],
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=-1,
+    )
 
 
 async def _quiet(error: Exception) -> None:

@@ -18,6 +18,7 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from hub.adapters import jetstream
+from hub.adapters.bus_login import BusLogin
 from hub.config import Settings
 
 log = logging.getLogger("hub.nats")
@@ -36,9 +37,10 @@ class StreamKeeper:
     """Its own connection (reconnecting for ever, quietly: the consumer's connection reports
     outages), so a check never waits behind the subscriber's fetches."""
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, settings: Settings, login: BusLogin) -> None:
         self.url = url
         self.settings = settings
+        self.login = login
         self.recreated = 0
         self._client: Client | None = None
 
@@ -75,6 +77,7 @@ class StreamKeeper:
                 reconnect_time_wait=2,
                 error_cb=_quiet,
                 name="hub-keeper",
+                **self.login.options(),
             )
         return self._client
 

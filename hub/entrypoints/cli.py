@@ -29,6 +29,8 @@ import orjson
 
 import contracts
 import projections
+from agencies import Bus
+from hub.adapters.bus_identities import Identities
 from hub.adapters.report_file import ReportFile, running
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError, InputError, StoreInUse, StoreUnavailable
@@ -49,6 +51,10 @@ class Wiring(Protocol):
     def projection(self) -> projections.ProjectionStore: ...
 
     def nats_url(self) -> str: ...
+
+    def bus(self, agency: str, creds: Path | None) -> Bus: ...
+
+    def identities(self) -> Identities: ...
 
     async def serve(self) -> None: ...
 
@@ -105,9 +111,9 @@ def _serve(args: argparse.Namespace, wiring: Wiring) -> int:
 def _publish(args: argparse.Namespace, wiring: Wiring) -> int:
     from agencies import publish_lines
 
-    url = wiring.nats_url()
+    bus = wiring.bus(args.agency, args.creds)
     with _open(args.file) as lines:
-        report = asyncio.run(publish_lines(url, args.agency, lines))
+        report = asyncio.run(publish_lines(bus, args.agency, lines))
     for refusal in report.refused[:_SHOWN_REFUSALS]:
         print(f"refused {refusal}", file=sys.stderr)
     if len(report.refused) > _SHOWN_REFUSALS:
@@ -128,6 +134,88 @@ def _open(path: Path) -> Any:
 
 
 _SHOWN_REFUSALS = 50
+_CREDS_HELP = (
+    "the agency's nkey seed file (hub agencies credentials AGENCY); default: HUB_NATS_CREDS,"
+    " or on the hub's own host the agency's key in HUB_DATA_DIR/credentials"
+)
+
+
+def _credentials(args: argparse.Namespace, wiring: Wiring) -> int:
+    identities = wiring.identities()
+    identity = None if args.new else identities.get(args.agency)
+    if identity is None:
+        identity = identities.issue(args.agency)
+        _reload(wiring, identities, f"issued new credentials for {args.agency}")
+    seed = identity.seed_file.read_bytes()
+    if args.out is None:
+        sys.stdout.write(seed.decode())
+    else:
+        out = _writable(args.out)
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(seed)
+        print(f"wrote {out} ({args.agency}, {identity.public_key})", file=sys.stderr)
+    return 0
+
+
+def _revoke(args: argparse.Namespace, wiring: Wiring) -> int:
+    identities = wiring.identities()
+    public = identities.revoke(args.agency)
+    _reload(wiring, identities, f"revoked {args.agency} ({public})")
+    return 0
+
+
+def _list_identities(args: argparse.Namespace, wiring: Wiring) -> int:
+    current = wiring.identities().current()
+    for role in ("hub", *contracts.AGENCIES):
+        print(f"{role:16} {current.get(role, 'revoked')}")
+    return 0
+
+
+def _reload(wiring: Wiring, identities: Identities, done: str) -> None:
+    from hub.adapters.embedded_nats import reload_accounts
+
+    settings = wiring.settings
+    if settings.nats_url:
+        print(
+            f"{done}; HUB_NATS_URL is an operator's server: run `hub nats-config` and reload"
+            " it to apply",
+            file=sys.stderr,
+        )
+    elif (settings.nats_dir / "nats.conf").exists() and reload_accounts(
+        settings.nats_dir, identities
+    ):
+        print(f"{done}; the running nats-server applied it", file=sys.stderr)
+    else:
+        print(f"{done}; the next `hub serve` applies it", file=sys.stderr)
+
+
+def _nats_config(args: argparse.Namespace, wiring: Wiring) -> int:
+    from hub.adapters import nats_config
+
+    tls = None
+    given = (args.tls_cert, args.tls_key, args.tls_ca)
+    if any(given):
+        if not all(given):
+            raise ConfigurationError("TLS needs all of --tls-cert, --tls-key and --tls-ca")
+        tls = nats_config.Tls(args.tls_cert, args.tls_key, args.tls_ca)
+    identities = wiring.identities()
+    identities.ensure()
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "nats.conf").write_text(
+        nats_config.server_conf(args.store_dir, host=args.host, port=args.port, tls=tls)
+    )
+    (out / "accounts.conf").write_text(nats_config.accounts_conf(identities.current()))
+    print(
+        f"wrote {out / 'nats.conf'} and {out / 'accounts.conf'}; run `nats-server -c"
+        f" {out / 'nats.conf'}`, then `hub serve` with HUB_NATS_URL and"
+        f" HUB_NATS_CREDS={identities.seed_file('hub')}",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _import(args: argparse.Namespace, wiring: Wiring) -> int:
@@ -145,10 +233,10 @@ def _import(args: argparse.Namespace, wiring: Wiring) -> int:
     if not args.file.exists():
         raise InputError(f"{args.file}: no such file or folder")
     settings = wiring.settings
-    url = wiring.nats_url()
+    bus = wiring.bus(args.agency, args.creds)
     report = asyncio.run(
         import_file(
-            url,
+            bus,
             settings.ledger_file,
             args.agency,
             args.kind,
@@ -400,6 +488,7 @@ def _parser() -> argparse.ArgumentParser:
     publish = commands.add_parser("publish", help="publish a JSONL file of events as an agency")
     publish.add_argument("--agency", required=True, choices=contracts.AGENCIES)
     publish.add_argument("file", type=Path, metavar="FILE.jsonl")
+    publish.add_argument("--creds", type=Path, metavar="FILE", help=_CREDS_HELP)
     publish.set_defaults(run=_publish)
 
     imports = commands.add_parser(
@@ -424,6 +513,7 @@ def _parser() -> argparse.ArgumentParser:
         help="an SSDA903 return's collection year, e.g. 2017/18 (default: read from its dates)",
     )
     imports.add_argument("--formats", action="store_true", help="the formats, as markdown")
+    imports.add_argument("--creds", type=Path, metavar="FILE", help=_CREDS_HELP)
     imports.set_defaults(run=_import)
 
     for name, run, text in (
@@ -516,6 +606,49 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0, help="multiply every volume")
     demo.add_argument("--seed", type=int, default=2010)
     demo.set_defaults(run=_demo)
+
+    agencies = commands.add_parser(
+        "agencies",
+        help="the agencies' credentials on the bus",
+        description="Each agency connects to the hub's NATS with its own key (an nkey seed"
+        " file) and may publish only on its own subjects. These commands act on the embedded"
+        " server's identities in HUB_DATA_DIR/credentials and reload a running server.",
+    )
+    actions = agencies.add_subparsers(required=True, metavar="ACTION")
+    credentials = actions.add_parser(
+        "credentials",
+        help="write an agency's credentials (issuing new ones if it has none)",
+        description="Writes the agency's seed file, for nats-py (nkeys_seed=FILE) or"
+        " `hub import --creds FILE`. Give it to that agency only: it is the agency's identity.",
+    )
+    credentials.add_argument("agency", choices=contracts.AGENCIES, metavar="AGENCY")
+    credentials.add_argument("--out", type=Path, metavar="FILE", help="default: stdout")
+    credentials.add_argument(
+        "--new", action="store_true", help="issue new credentials (the old stop working)"
+    )
+    credentials.set_defaults(run=_credentials)
+    revoke = actions.add_parser("revoke", help="stop an agency connecting")
+    revoke.add_argument("agency", choices=contracts.AGENCIES, metavar="AGENCY")
+    revoke.set_defaults(run=_revoke)
+    listing = actions.add_parser("list", help="each agency's current key and when issued")
+    listing.set_defaults(run=_list_identities)
+
+    nats_config = commands.add_parser(
+        "nats-config",
+        help="write a nats-server configuration for an operator's own server",
+        description="Writes nats.conf (listen address, JetStream synced to disk, TLS) and"
+        " accounts.conf (the hub's and each agency's identity and permissions) to DIR, from"
+        " the identities in HUB_DATA_DIR/credentials. The hub then connects with"
+        " HUB_NATS_URL and HUB_NATS_CREDS=HUB_DATA_DIR/credentials/hub.nk.",
+    )
+    nats_config.add_argument("--out", type=Path, required=True, metavar="DIR")
+    nats_config.add_argument("--host", default="0.0.0.0")
+    nats_config.add_argument("--port", type=int, default=4222)
+    nats_config.add_argument("--store-dir", type=Path, default=Path("/var/lib/nats"))
+    nats_config.add_argument("--tls-cert", type=Path, metavar="FILE")
+    nats_config.add_argument("--tls-key", type=Path, metavar="FILE")
+    nats_config.add_argument("--tls-ca", type=Path, metavar="FILE", help="clients' CA: required")
+    nats_config.set_defaults(run=_nats_config)
 
     project = commands.add_parser("project", help="bring the projections up to date now")
     project.set_defaults(run=_project)

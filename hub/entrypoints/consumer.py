@@ -24,6 +24,7 @@ from nats.aio.msg import Msg
 
 import contracts
 from hub.adapters import jetstream
+from hub.adapters.bus_login import BusLogin
 from hub.adapters.connection import ConnectionWatch
 from hub.adapters.pull import use_reliable_pull
 from hub.config import Settings
@@ -64,9 +65,10 @@ class Consumer:
     """The hub's NATS side: the broker, its one batch subscriber, and the ordered writer
     behind it, which records each batch and then settles its messages."""
 
-    def __init__(self, settings: Settings, recorder: Recorder, url: str) -> None:
+    def __init__(self, settings: Settings, recorder: Recorder, url: str, login: BusLogin) -> None:
         self.settings = settings
         self.url = url
+        self.login = login
         # Per-batch "Received/Processed" lines are debug detail; rejects are logged at INFO.
         self.connection = ConnectionWatch()
         self.broker = _Broker(
@@ -75,6 +77,7 @@ class Consumer:
             logger=log,
             log_level=logging.DEBUG,
             **self.connection.options(),
+            **login.broker_options(),
         )
         self.writer = OrderedWriter[Msg](
             recorder, self._settle, settings.retry_delay, settings.shutdown_grace
@@ -88,6 +91,7 @@ class Consumer:
             pull_sub=PullSub(settings.batch_size, timeout=settings.batch_timeout, batch=True),
             ack_policy=AckPolicy.MANUAL,
             decoder=_no_decode,
+            inbox_prefix=login.subscriber_inbox,
             title="hub-ingest",
             description="Every agency event; the hub validates, links and stores each once.",
         )
@@ -101,7 +105,7 @@ class Consumer:
         await self.writer.submit(messages, batch)
 
     async def start(self) -> None:
-        await jetstream.declare_streams(self.url, self.settings)
+        await jetstream.declare_streams(self.url, self.settings, self.login)
         await self.broker.start()
 
     async def stop(self) -> None:

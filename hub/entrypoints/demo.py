@@ -19,6 +19,8 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import projections
+from hub.adapters.bus_identities import HUB, Identities
+from hub.adapters.bus_login import BusLogin
 from hub.config import Settings
 from hub.errors import ConfigurationError
 from hub.service import queries
@@ -54,8 +56,9 @@ def run(wiring: Wiring, *, scale: float, seed: int) -> int:
         with tqdm(exports, unit="file", desc="importing", file=sys.stdout) as bar:
             for export in bar:
                 bar.set_postfix_str(f"{export.agency} {export.path.name}")
+                bus = wiring.bus(export.agency, None)  # the operator's host: its own keys
                 report = asyncio.run(
-                    import_file(url, settings.ledger_file, export.agency, export.kind,
+                    import_file(bus, settings.ledger_file, export.agency, export.kind,
                                 export.path)
                 )  # fmt: skip
                 sent["events"] += report.counts.events
@@ -173,7 +176,9 @@ async def _drained(url: str, settings: Settings) -> None:
     """Until the hub's consumer has taken and acknowledged every message."""
     import nats
 
-    client = await nats.connect(url)
+    hub = Identities(settings.credentials_dir).get(HUB)
+    login = BusLogin(HUB, hub.seed_file if hub else None)
+    client = await nats.connect(url, **login.options())
     try:
         js = client.jetstream()
         while True:

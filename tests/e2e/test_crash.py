@@ -14,7 +14,7 @@ from contracts.examples import example_event, nhs_number
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.config import Settings
 from tests.e2e.conftest import HubCommand
-from tests.support import Store, consumer_ready, eventually
+from tests.support import Store, bus, consumer_ready, eventually, hub_env
 
 N = 20_000
 
@@ -24,7 +24,7 @@ async def test_sigkill_mid_ingest_then_restart_stores_each_event_once(
 ) -> None:
     data_dir = tmp_path / "hub"
     command = HubCommand(
-        data_dir, HUB_NATS_URL=nats_server.url, HUB_ACK_WAIT="2", HUB_WRITER="process"
+        data_dir, **hub_env(nats_server.url), HUB_ACK_WAIT="2", HUB_WRITER="process"
     )
     events = [
         example_event(
@@ -39,7 +39,9 @@ async def test_sigkill_mid_ingest_then_restart_stores_each_event_once(
         first = command.serve(tmp_path / "serve.log")
         assert await consumer_ready(nats_server.url)
         publishing = asyncio.create_task(
-            publish_lines(nats_server.url, "police", [orjson.dumps(e) for e in events])
+            publish_lines(
+                bus(nats_server.url, "police"), "police", [orjson.dumps(e) for e in events]
+            )
         )
         await eventually(lambda: store.stored() >= 2000, timeout=60, every=0.01)
         first.send_signal(signal.SIGKILL)

@@ -17,10 +17,19 @@ from pathlib import Path
 import pytest
 
 from contracts.examples import example_event
+from hub.adapters.bus_identities import Identities
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.config import Settings
 from tests.e2e.conftest import HubCommand
-from tests.support import Store, consumer_ready, eventually, postgres_schema, publish
+from tests.support import (
+    Store,
+    consumer_ready,
+    eventually,
+    hub_env,
+    postgres_schema,
+    publish,
+    register_bus,
+)
 
 IDLE_SECONDS = float(os.environ.get("HUB_TEST_IDLE_SECONDS", "300"))
 
@@ -32,7 +41,9 @@ def _started(command: HubCommand, server: subprocess.Popen[bytes], timeout: floa
         assert server.poll() is None, "hub serve exited at start"
         assert time.monotonic() < deadline, "hub serve did not start"
         time.sleep(0.1)
-    return url_file.read_text().strip()
+    url = url_file.read_text().strip()
+    register_bus(url, Identities(url_file.parent / "credentials"))
+    return url
 
 
 def _settings(command: HubCommand) -> Settings:
@@ -185,8 +196,10 @@ async def test_hub_status_check_says_whether_ingest_flows(tmp_path: Path) -> Non
 async def test_stopping_during_a_nats_outage_is_clean(tmp_path: Path) -> None:
     """FastStream drains the connection on stop, which nats-py refuses while reconnecting: a
     hub told to stop during an outage exited with a traceback and status 2."""
-    nats_server = EmbeddedNats(tmp_path / "nats").__enter__()
-    command = HubCommand(tmp_path / "hub", HUB_NATS_URL=nats_server.url, HUB_LOG_LEVEL="INFO")
+    identities = Identities(tmp_path / "credentials")
+    nats_server = EmbeddedNats(tmp_path / "nats", identities=identities).__enter__()
+    register_bus(nats_server.url, identities)
+    command = HubCommand(tmp_path / "hub", **hub_env(nats_server.url), HUB_LOG_LEVEL="INFO")
     log = tmp_path / "serve.log"
     try:
         server = command.serve(log)

@@ -45,10 +45,11 @@ import contracts
 from agencies._outgoing import Outgoing
 from agencies.publisher import msg_id as msg_id_for
 from contracts.examples import example_event, nhs_number
+from hub.adapters.bus_identities import Identities
 from hub.adapters.embedded_nats import EmbeddedNats, free_port
 from hub.config import Settings
 from tests.e2e.conftest import HubCommand
-from tests.support import POSTGRES_URL, Store
+from tests.support import POSTGRES_URL, Store, hub_env, login, register_bus
 
 # Read at import: the suite's autouse fixture hides every HUB_* variable while a test runs.
 BASE_SEED = int(os.environ.get("HUB_FAULT_SEED", "2026"))
@@ -211,8 +212,11 @@ class NatsServer:
         self.server: EmbeddedNats | None = None
 
     def start(self) -> None:
-        self.server = EmbeddedNats(self.folder, self.port)
+        # With the hub's configuration: the hub and each agency log in with their own keys.
+        identities = Identities(self.folder.parent / "credentials")
+        self.server = EmbeddedNats(self.folder, self.port, identities=identities)
         self.server.start()
+        register_bus(self.url, identities)
 
     @property
     def pid(self) -> int:
@@ -247,26 +251,30 @@ class Publisher:
     def __init__(self, url: str, give_up_after: float = 300.0) -> None:
         self.url = url
         self.give_up_after = give_up_after
-        self.client: Any = None
-        self.js: Any = None
+        self.clients: dict[str, Any] = {}
         self.sent = 0
         self.failures: Counter[str] = Counter()
         self.first_failure: float | None = None
         self.back_at: float | None = None  # the first acknowledgement after a failure
 
     async def __aenter__(self) -> Publisher:
-        self.client = await nats.connect(
-            self.url,
-            connect_timeout=2,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
-            error_cb=_quiet,
-        )
-        self.js = self.client.jetstream(timeout=2)
+        # Each agency logs in as itself: the server refuses another's subjects.
+        self.clients = {
+            agency: await nats.connect(
+                self.url,
+                connect_timeout=2,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                error_cb=_quiet,
+                **login(self.url, agency),
+            )
+            for agency in contracts.AGENCIES
+        }
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.client.close()
+        for client in self.clients.values():
+            await client.close()
 
     async def send(self, messages: Sequence[Message], pause: float = 0.0) -> None:
         """One at a time, ``pause`` seconds apart."""
@@ -284,11 +292,12 @@ class Publisher:
         deadline = time.monotonic() + self.give_up_after
         while True:
             assert time.monotonic() < deadline, f"no ack for {self.give_up_after:.0f}s"
-            if not self.client.is_connected:  # nothing buffered while NATS is away
+            client = self.clients[message.subject.split(".")[2]]
+            if not client.is_connected:  # nothing buffered while NATS is away
                 await asyncio.sleep(0.05)
                 continue
             try:
-                await self.js.publish(
+                await client.jetstream(timeout=2).publish(
                     message.subject, message.body, headers={"Nats-Msg-Id": message.msg_id}
                 )
             except (TimeoutError, nats.errors.Error) as error:
@@ -304,7 +313,9 @@ class Publisher:
 
 
 async def consumer_exists(url: str) -> bool:
-    client = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0, error_cb=_quiet)
+    client = await nats.connect(
+        url, connect_timeout=2, max_reconnect_attempts=0, error_cb=_quiet, **login(url)
+    )
     try:
         await client.jetstream(timeout=2).consumer_info(STREAM, DURABLE)
         return True
@@ -315,7 +326,7 @@ async def consumer_exists(url: str) -> bool:
 
 
 async def delete_stream(url: str) -> bool:
-    client = await nats.connect(url, connect_timeout=2)
+    client = await nats.connect(url, connect_timeout=2, **login(url))
     try:
         return bool(await client.jetstream(timeout=5).delete_stream(STREAM))
     finally:
@@ -425,7 +436,7 @@ class Hub:
         self.nats_url = nats_url
         self.command = HubCommand(
             self.data_dir,
-            HUB_NATS_URL=nats_url,
+            **hub_env(nats_url),
             HUB_ACK_WAIT=str(ACK_WAIT),
             HUB_LOG_LEVEL="INFO",
             **env,

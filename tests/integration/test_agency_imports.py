@@ -16,7 +16,7 @@ from agencies._ledger import Ledger
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.bootstrap import build_feed
 from hub.config import Settings
-from tests.support import Store, eventually, running_hub
+from tests.support import Store, bus, eventually, running_hub
 
 EXAMPLES = Path(agencies.__file__).parent
 
@@ -37,7 +37,7 @@ class Importer:
         self, agency: str, kind: str, path: Path, *, snapshot: bool = False
     ) -> agencies.ImportReport:
         return await agencies.import_file(
-            self.url, self.ledger, agency, kind, path, snapshot=snapshot
+            bus(self.url, agency), self.ledger, agency, kind, path, snapshot=snapshot
         )
 
 

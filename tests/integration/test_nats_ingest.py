@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import nats
 import orjson
 import pytest
 
@@ -19,7 +19,7 @@ from hub.bootstrap import build_ingest
 from hub.config import Settings
 from hub.domain.intake import shown_subject
 from hub.entrypoints.writer import WriterThread
-from tests.support import eventually, publish, running_hub
+from tests.support import bus, connect, eventually, notices, publish, running_hub
 
 
 async def _declare(settings: Settings, url: str) -> None:
@@ -133,8 +133,7 @@ BAD_INPUT = [
 async def test_every_kind_of_bad_input_is_rejected_with_its_reason(
     sqlite_settings: Settings, nats_server: EmbeddedNats
 ) -> None:
-    client = await nats.connect(nats_server.url)
-    notices = await client.subscribe("safeguarding.v1.rejected.>")
+    client = await connect(nats_server.url)
     async with running_hub(sqlite_settings, nats_server.url) as store:
         await publish(nats_server.url, *[(subject, data) for subject, data, _ in BAD_INPUT])
         good = example_event("missing.reported")
@@ -143,7 +142,13 @@ async def test_every_kind_of_bad_input_is_rejected_with_its_reason(
             lambda: store.status()["rejected"] == len(BAD_INPUT) and store.stored() == 1
         )
         rejects = store.rejects()
-        received = [orjson.loads((await notices.next_msg(timeout=5)).data) for _ in BAD_INPUT]
+        # Each agency reads its own rejects, and only its own.
+        agencies = Counter(subject.split(".")[2] for subject, _, _ in BAD_INPUT)
+        received = []
+        for agency, count in sorted(agencies.items()):
+            mine = await notices(nats_server.url, agency, count + 1, timeout=3)
+            assert len(mine) == count and all(agency in n["subject"] for n in mine), mine
+            received += mine
         js = client.jetstream()
         info = None
         # The notices are on their own stream: the hub's consumer settles all it was sent.
@@ -183,8 +188,12 @@ async def test_the_writer_process_stores_what_is_published(
     settings = sqlite_settings.model_copy(update={"writer": writer})
     events = [example_event("missing.reported") for _ in range(2500)]
     async with running_hub(settings, nats_server.url) as store:
-        await publish_lines(nats_server.url, "police", [orjson.dumps(e) for e in events[:5]])
-        report = await publish_lines(nats_server.url, "police", [orjson.dumps(e) for e in events])
+        await publish_lines(
+            bus(nats_server.url, "police"), "police", [orjson.dumps(e) for e in events[:5]]
+        )
+        report = await publish_lines(
+            bus(nats_server.url, "police"), "police", [orjson.dumps(e) for e in events]
+        )
         await eventually(lambda: store.stored() == 2500)
     assert (report.published, report.duplicates) == (2495, 5)
 
@@ -207,15 +216,14 @@ async def test_a_fault_after_parsing_rejects_that_message_and_the_stream_flows_o
     bug = example_event("care.period_started", child={"ids": {"la_child_id": "LA-BUG"}})
     good = [example_event("missing.reported") for _ in range(3)]
     async with running_hub(sqlite_settings, nats_server.url, WriterThread(lambda: ingest)) as store:
-        client = await nats.connect(nats_server.url)
-        notices = await client.subscribe("safeguarding.v1.rejected.>")
+        client = await connect(nats_server.url)
         await publish(nats_server.url, good[0], bug, good[1])
         await eventually(lambda: store.stored() == 2 and store.status()["rejected"] == 1)
         await publish(nats_server.url, good[2])  # later messages are not held up
         await eventually(lambda: store.stored() == 3)
         [reject] = store.rejects()
         assert reject["event_id"] == bug["event_id"] and "internal error" in reject["reason"]
-        notice = orjson.loads((await notices.next_msg(timeout=5)).data)
+        [notice] = await notices(nats_server.url, "local_authority", 2, timeout=3)
         assert notice["event_id"] == bug["event_id"]
         # The notice is on the notices stream, not in the stream the hub consumes.
         js = client.jetstream()
@@ -232,7 +240,7 @@ async def test_a_fault_after_parsing_rejects_that_message_and_the_stream_flows_o
 async def test_a_stream_from_an_older_hub_is_narrowed_and_its_old_notices_passed_over(
     sqlite_settings: Settings, nats_server: EmbeddedNats
 ) -> None:
-    client = await nats.connect(nats_server.url)
+    client = await connect(nats_server.url)
     js = client.jetstream()
     await js.add_stream(name="SAFEGUARDING", subjects=["safeguarding.v1.>"])
     await js.publish("safeguarding.v1.rejected.police", b'{"reason": "old notice"}')
@@ -250,7 +258,7 @@ async def test_a_stream_from_an_older_hub_is_narrowed_and_its_old_notices_passed
 async def test_narrowing_an_old_stream_keeps_the_limits_an_operator_set(
     sqlite_settings: Settings, nats_server: EmbeddedNats
 ) -> None:
-    client = await nats.connect(nats_server.url)
+    client = await connect(nats_server.url)
     js = client.jetstream()
     await js.add_stream(name="SAFEGUARDING", subjects=["safeguarding.v1.>"], max_age=86_400 * 30)
     async with running_hub(sqlite_settings, nats_server.url):
@@ -266,9 +274,11 @@ async def test_a_changed_resend_inside_the_duplicate_window_is_refused_not_swall
     event = example_event("missing.reported", classification="missing")
     changed = {**event, "payload": {**event["payload"], "classification": "absent"}}
     async with running_hub(sqlite_settings, nats_server.url) as store:
-        first = await publish_lines(nats_server.url, "police", [orjson.dumps(event)])
-        again = await publish_lines(nats_server.url, "police", [orjson.dumps(event)])
-        resent = await publish_lines(nats_server.url, "police", [orjson.dumps(changed)])
+        first = await publish_lines(bus(nats_server.url, "police"), "police", [orjson.dumps(event)])
+        again = await publish_lines(bus(nats_server.url, "police"), "police", [orjson.dumps(event)])
+        resent = await publish_lines(
+            bus(nats_server.url, "police"), "police", [orjson.dumps(changed)]
+        )
         assert (first.published, again.duplicates, resent.published) == (1, 1, 1)
         await eventually(lambda: store.status()["rejected"] == 1)
         [reject] = store.rejects()
@@ -285,7 +295,7 @@ async def test_hub_publish_sends_no_subject_token_that_is_not_the_contracts(
     huge = orjson.dumps({**example_event("missing.reported"), "notes": "x" * 1_100_000})
     lines = [orjson.dumps(good), orjson.dumps(bad_type), huge]
     async with running_hub(sqlite_settings, nats_server.url) as store:
-        report = await publish_lines(nats_server.url, "police", lines)
+        report = await publish_lines(bus(nats_server.url, "police"), "police", lines)
         assert report.published == 1
         assert [r.split(":")[0] for r in report.refused] == ["line 2", "line 3"]
         assert secret not in " ".join(report.refused)

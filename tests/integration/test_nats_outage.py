@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from contracts.examples import example_event
+from hub.adapters.bus_identities import Identities
 from hub.adapters.embedded_nats import EmbeddedNats, free_port
 from hub.config import Settings
-from tests.support import eventually, publish, running_hub
+from tests.support import eventually, publish, register_bus, running_hub
 
 
 async def test_ingest_resumes_after_a_nats_outage(
@@ -23,7 +24,9 @@ async def test_ingest_resumes_after_a_nats_outage(
     outage = 5.0
     caplog.set_level(logging.INFO, logger="hub.nats")
     port, folder = free_port(), tmp_path / "nats"
-    server = EmbeddedNats(folder, port).__enter__()
+    identities = Identities(tmp_path / "credentials")
+    server = EmbeddedNats(folder, port, identities=identities).__enter__()
+    register_bus(server.url, identities)
     before = [example_event("missing.reported") for _ in range(50)]
     after = [example_event("missing.reported") for _ in range(50)]
     try:
@@ -34,7 +37,8 @@ async def test_ingest_resumes_after_a_nats_outage(
             server.process.kill()  # kill -9: no goodbye to the clients
             server.process.wait()
             await asyncio.sleep(outage)
-            server = EmbeddedNats(folder, port).__enter__()  # same port, same JetStream files
+            # The same port, JetStream files and identities.
+            server = EmbeddedNats(folder, port, identities=identities).__enter__()
             await publish(server.url, *after, *before[:10])  # re-sends are stored once
             await eventually(lambda: store.stored() == 100, timeout=60)
             stored = sorted(str(f.originator_id) for f in store.facts())

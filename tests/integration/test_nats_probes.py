@@ -2,15 +2,17 @@
 
 Each test states one finding as an assertion, against a real nats-server, so an upgrade that
 changes it fails here first. They pin what splitting the one ``safeguarding.v1.>`` stream into
-agency events and hub notices relies on (``hub/adapters/jetstream.py``).
+agency events and hub notices relies on (``hub/adapters/jetstream.py``). They probe the
+libraries, not the hub's permissions, so they run on an open server (no identities).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import nats
@@ -40,6 +42,12 @@ OVERLAP = (
 )
 IN_USE = "stream name already in use with a different configuration"  # err_code 10058
 BatchMessage = Annotated[NatsBatchMessage, Context("message")]
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    with EmbeddedNats(tmp_path / "nats") as server:
+        yield server
 
 
 @asynccontextmanager

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import nats
 import pytest
 from nats.js.errors import NoStreamResponseError
 
@@ -14,11 +13,11 @@ from contracts.examples import example_event
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.adapters.keeper import StreamKeeper
 from hub.config import Settings
-from tests.support import eventually, publish, running_hub
+from tests.support import connect, eventually, hub_login, publish, running_hub
 
 
 async def _delete(url: str, settings: Settings, what: str) -> None:
-    client = await nats.connect(url)
+    client = await connect(url)
     try:
         js = client.jetstream()
         if what == "stream":
@@ -38,7 +37,7 @@ async def test_a_deleted_stream_or_consumer_is_recreated_and_consuming_resumes(
 ) -> None:
     caplog.set_level(logging.ERROR, logger="hub.nats")
     url = nats_server.url
-    keeper = StreamKeeper(url, sqlite_settings)
+    keeper = StreamKeeper(url, sqlite_settings, hub_login(url))
     try:
         async with running_hub(sqlite_settings, url) as store:
             await publish(url, *[example_event("missing.reported") for _ in range(20)])
