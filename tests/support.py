@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -45,10 +46,10 @@ def login(url: str, role: str = HUB) -> dict[str, Any]:
     return BusLogin(role, identity.seed_file).options()
 
 
-def hub_login(url: str) -> BusLogin:
+def hub_login(url: str, tls: ssl.SSLContext | None = None) -> BusLogin:
     identities = _IDENTITIES.get(url)
     identity = identities.get(HUB) if identities else None
-    return BusLogin(HUB, identity.seed_file if identity else None)
+    return BusLogin(HUB, identity.seed_file if identity else None, tls)
 
 
 def bus(url: str, agency: str) -> Bus:
@@ -103,11 +104,14 @@ class Store:
 
 @asynccontextmanager
 async def running_hub(
-    settings: Settings, url: str, recorder: Recorder | None = None
+    settings: Settings,
+    url: str,
+    recorder: Recorder | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Store]:
     """The hub's consumer running in this event loop, as ``hub serve`` runs it."""
     recorder = recorder or build_recorder(settings)
-    consumer = Consumer(settings, recorder, url, hub_login(url))
+    consumer = Consumer(settings, recorder, url, hub_login(url, tls))
     await consumer.start()
     try:
         yield Store(settings)

@@ -10,6 +10,7 @@ agency revoked or re-issued) to a running server, from any process on the host.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -75,7 +76,7 @@ class EmbeddedNats:
             # hub has drained its connection; the hub stops it last. If the hub is killed
             # outright, the server gets SIGTERM and shuts down cleanly instead of lingering.
             start_new_session=True,
-            preexec_fn=die_with_parent,
+            preexec_fn=functools.partial(die_with_parent, signal.SIGTERM, os.getpid()),
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -642,7 +642,7 @@ def _parser() -> argparse.ArgumentParser:
         " HUB_NATS_URL and HUB_NATS_CREDS=HUB_DATA_DIR/credentials/hub.nk.",
     )
     nats_config.add_argument("--out", type=Path, required=True, metavar="DIR")
-    nats_config.add_argument("--host", default="0.0.0.0")
+    nats_config.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     nats_config.add_argument("--port", type=int, default=4222)
     nats_config.add_argument("--store-dir", type=Path, default=Path("/var/lib/nats"))
     nats_config.add_argument("--tls-cert", type=Path, metavar="FILE")
