@@ -23,6 +23,7 @@ from pathlib import Path
 
 import agencies
 from contracts.examples import nhs_number, upn
+from hub.adapters.bus_login import BusLogin
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.bootstrap import build_recorder, build_store
 from hub.config import Settings
@@ -180,7 +181,7 @@ async def _one(url: str, ledger: Path, agency: str, kind: str, path: Path, label
 async def _hub(settings: Settings, url: str, sent: int) -> None:
     """Run the hub's consumer until it has stored ``sent`` events."""
     recorder = build_recorder(settings)
-    consumer = Consumer(settings, recorder, url)
+    consumer = Consumer(settings, recorder, url, BusLogin("hub"))  # an open server
     await consumer.start()
     try:
         hub = build_store(settings)

@@ -20,6 +20,7 @@ from unittest import mock
 import agencies
 from agencies.city import generate
 from agencies.local_authority.ssda903 import _dfe
+from hub.adapters.bus_login import BusLogin
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.bootstrap import build_recorder
 from hub.config import Settings
@@ -70,7 +71,7 @@ async def _stream(folder: Path, url: str) -> None:
     """Let the hub declare its stream, then stop it: the imports are timed alone."""
     settings = Settings(data_dir=folder / "hub")
     recorder = build_recorder(settings)
-    consumer = Consumer(settings, recorder, url)
+    consumer = Consumer(settings, recorder, url, BusLogin("hub"))  # an open server
     await consumer.start()
     await consumer.stop()
     recorder.close(settings.shutdown_grace)
