@@ -30,6 +30,7 @@ from typing import Any
 
 import nats
 import orjson
+from nats.aio.client import Client
 
 import contracts
 from agencies._errors import PublishFailed
@@ -136,8 +137,10 @@ async def publish(bus: Bus | str, agency: str, messages: Iterable[Outgoing]) -> 
             max_reconnect_attempts=1,
             reconnect_time_wait=1,
             error_cb=watch.error,
+            closed_cb=watch.closed,
             **bus.options(agency),
         )
+        watch.client = client
         # Once connected, reconnect without a budget (nats-py reads the option at each loss;
         # given to connect, it would retry a server that is not there for ever). An ack that
         # does not come in time still fails the publish, so a long outage cannot hang it.
@@ -185,6 +188,24 @@ class _Refusals:
         self.agency = agency
         self.refused: asyncio.Future[str] | None = None
         self.unauthorised = False  # the server refused the login itself
+        self.client: Client | None = None
+
+    async def closed(self) -> None:
+        """nats-py closes a connection whose login is refused after it was made (the key
+        revoked mid-publish) without telling ``error``: fail what waits at once."""
+        last = self.client.last_error if self.client is not None else None
+        if last is not None and "authorization violation" in str(last).lower():
+            self.unauthorised = True
+            self._refuse(
+                f"NATS refused {self.agency}'s credentials while publishing (revoked?): ask the"
+                f" hub's operator for new ones (`hub agencies credentials {self.agency} --new`)"
+            )
+
+    def _refuse(self, reason: str) -> None:
+        if self.refused is None:
+            self.refused = asyncio.get_running_loop().create_future()
+        if not self.refused.done():
+            self.refused.set_result(reason)
 
     async def error(self, error: Exception) -> None:
         # nats-py lower-cases the server's text, subject included; the subject is ours anyway.
@@ -206,10 +227,7 @@ class _Refusals:
                 f"NATS refused {self.agency}: it may not {verb} {found.group(2)} (an agency"
                 f" publishes only on safeguarding.v1.{self.agency}.>)"
             )
-        if self.refused is None:
-            self.refused = asyncio.get_running_loop().create_future()
-        if not self.refused.done():
-            self.refused.set_result(reason)
+        self._refuse(reason)
 
 
 def msg_id(message: Outgoing) -> str:

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agencies import Bus
 from hub.adapters.application import HubApplication
 from hub.adapters.bus_identities import HUB, Identities
 from hub.adapters.bus_login import BusLogin, tls_context
@@ -35,6 +34,8 @@ from projections import ProjectionStore
 
 if TYPE_CHECKING:
     from faststream import FastStream
+
+    from agencies import Bus
 
 log = logging.getLogger("hub")
 _LEASE_CHECK = 10.0
@@ -105,11 +106,14 @@ def agency_bus(settings: Settings, agency: str, creds: Path | None) -> Bus:
     """Where and as whom ``hub import`` and ``hub publish`` send an agency's events: ``--creds``,
     ``HUB_NATS_CREDS``, or, on the hub's own host (the local operator is trusted), the agency's
     key in the data folder."""
+    from agencies import Bus  # nats-py, which the read-only commands need not import
+
     seed = creds or settings.nats_creds
     if seed is None and (identity := build_identities(settings).get(agency)) is not None:
         seed = identity.seed_file
     if seed is not None and not seed.is_file():
-        raise InputError(f"--creds {seed}: no such file")
+        given = "--creds" if creds else "HUB_NATS_CREDS"
+        raise InputError(f"{given} {seed}: no such file")
     return Bus(client_nats_url(settings), seed, _client_tls(settings))
 
 
@@ -130,7 +134,10 @@ def nats_server(settings: Settings) -> Iterator[str]:
         yield settings.nats_url
         return
     embedded = EmbeddedNats(
-        settings.nats_dir, identities=build_identities(settings), sync=settings.nats_sync
+        settings.nats_dir,
+        identities=build_identities(settings),
+        sync=settings.nats_sync,
+        stream=settings.stream,
     )
     with embedded as server:
         log.info("started embedded nats-server on %s", server.url)

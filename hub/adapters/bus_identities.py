@@ -97,6 +97,11 @@ class Identities:
             if entry.get("public_key")
         }
 
+    def revoked(self, role: str) -> bool:
+        """Whether ``role`` had a key that was taken away and none was issued since."""
+        entry = self._register().get(role, {})
+        return bool(entry.get("revoked")) and not entry.get("public_key")
+
     def get(self, role: str) -> Identity | None:
         public = self.current().get(role)
         path = self.seed_file(role)

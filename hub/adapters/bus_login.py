@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from faststream.nats import NatsNKey
-from faststream.security import BaseSecurity
-
 from hub.adapters.nats_config import inbox_prefix
 
 
@@ -30,6 +27,10 @@ class BusLogin:
 
     def broker_options(self) -> dict[str, Any]:
         """Keyword arguments for FastStream's ``NatsBroker``."""
+        # Imported here: FastStream takes a third of a second, which hub status need not pay.
+        from faststream.nats import NatsNKey
+        from faststream.security import BaseSecurity
+
         security: BaseSecurity | None = None
         if self.seed_file is not None:
             security = NatsNKey.from_file(self.seed_file, ssl_context=self.tls)

@@ -43,8 +43,10 @@ class EmbeddedNats:
         identities: Identities | None = None,
         tls: nats_config.Tls | None = None,
         sync: str = "always",
+        stream: str = "SAFEGUARDING",
     ) -> None:
         self.store_dir = store_dir
+        self.stream = stream
         self.port = port or free_port()
         self.identities = identities
         self.tls = tls
@@ -57,7 +59,7 @@ class EmbeddedNats:
         if self.identities is None:  # an open server, for tools and tests of the raw bus only
             return ["-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
         self.identities.ensure()
-        write_accounts(self.store_dir, self.identities)
+        write_accounts(self.store_dir, self.identities, self.stream)
         conf = self.store_dir / "nats.conf"
         conf.write_text(
             nats_config.server_conf(self.store_dir, port=self.port, sync=self.sync, tls=self.tls)
@@ -93,9 +95,10 @@ class EmbeddedNats:
     def reload(self) -> None:
         """Apply the identities as they are now (a revoked agency is disconnected at once)."""
         assert self.identities is not None, "an open server has no identities to reload"
-        reload_accounts(self.store_dir, self.identities)
+        reload_accounts(self.store_dir, self.identities, self.stream)
 
     def stop(self) -> None:
+        (self.store_dir / "nats.pid").unlink(missing_ok=True)
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
@@ -118,23 +121,34 @@ class EmbeddedNats:
         self.stop()
 
 
-def write_accounts(store_dir: Path, identities: Identities) -> None:
+def write_accounts(store_dir: Path, identities: Identities, stream: str) -> None:
     accounts = store_dir / "accounts.conf"
     partial = accounts.with_name(".accounts.conf.new")
-    partial.write_text(nats_config.accounts_conf(identities.current()))
+    partial.write_text(nats_config.accounts_conf(identities.current(), stream))
     partial.chmod(0o600)
     partial.replace(accounts)
 
 
-def reload_accounts(store_dir: Path, identities: Identities) -> bool:
+def reload_accounts(store_dir: Path, identities: Identities, stream: str) -> bool:
     """Rewrite the embedded server's accounts and have it reload them; False when no embedded
     server runs on this folder (the next ``hub serve`` starts with them)."""
     if not (store_dir / "nats.conf").exists():
         raise ConfigurationError(f"no embedded nats-server has run on {store_dir}")
-    write_accounts(store_dir, identities)
+    write_accounts(store_dir, identities, stream)
+    pid = _running_server(store_dir)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGHUP)  # nats-server reloads its configuration on SIGHUP
+    return True
+
+
+def _running_server(store_dir: Path) -> int | None:
+    """The pid of the nats-server running on this folder's configuration, if one is: a pid
+    file left by a server that stopped may name another process by now."""
     try:
         pid = int((store_dir / "nats.pid").read_text().strip())
-        os.kill(pid, signal.SIGHUP)  # nats-server reloads its configuration on SIGHUP
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        return False
-    return True
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    conf = str(store_dir / "nats.conf").encode()
+    return pid if command and command[0].endswith(b"nats-server") and conf in command else None

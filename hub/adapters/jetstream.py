@@ -112,10 +112,18 @@ async def ensure_streams(js: JetStreamContext, settings: Settings) -> list[str]:
             await js.update_stream(held)
     notices = notices_stream(settings)
     for agency in contracts.AGENCIES:
+        wanted = notices_consumer_config(agency)
         try:
-            await js.consumer_info(notices, nats_config.notices_consumer(agency))
+            held = (await js.consumer_info(notices, nats_config.notices_consumer(agency))).config
         except NotFoundError:
-            await js.add_consumer(notices, notices_consumer_config(agency))
+            await js.add_consumer(notices, wanted)
+            continue
+        if sorted(held.filter_subjects or [held.filter_subject or ""]) != sorted(
+            wanted.filter_subjects or ()
+        ):
+            # Whatever changed it, an agency's consumer shows that agency's notices only.
+            log.warning("resetting %s's notices consumer to its own subjects", agency)
+            await js.add_consumer(notices, wanted)
     return created
 
 

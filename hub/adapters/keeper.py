@@ -70,15 +70,17 @@ class StreamKeeper:
 
     async def _connect(self) -> Client:
         if self._client is None or self._client.is_closed:
-            self._client = await nats.connect(
+            client = await nats.connect(
                 self.url,
                 connect_timeout=5,
-                max_reconnect_attempts=-1,
+                max_reconnect_attempts=1,  # a first connect during an outage fails, retried
                 reconnect_time_wait=2,
                 error_cb=_quiet,
                 name="hub-keeper",
                 **self.login.options(),
             )
+            client.options["max_reconnect_attempts"] = -1  # once connected: reconnect for ever
+            self._client = client
         return self._client
 
     async def close(self) -> None:

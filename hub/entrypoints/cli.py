@@ -23,13 +23,12 @@ import textwrap
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 import contracts
 import projections
-from agencies import Bus
 from hub.adapters.bus_identities import Identities
 from hub.adapters.report_file import ReportFile, running
 from hub.config import Settings
@@ -37,6 +36,9 @@ from hub.errors import ConfigurationError, HubError, InputError, StoreInUse, Sto
 from hub.feed import FactFeed
 from hub.service import health, queries
 from hub.service.ports import Store
+
+if TYPE_CHECKING:
+    from agencies import Bus
 
 
 class Wiring(Protocol):
@@ -144,17 +146,22 @@ def _credentials(args: argparse.Namespace, wiring: Wiring) -> int:
     identities = wiring.identities()
     identity = None if args.new else identities.get(args.agency)
     if identity is None:
+        if not args.new and identities.revoked(args.agency):
+            raise ConfigurationError(
+                f"{args.agency}'s credentials were revoked: give --new to issue new ones"
+            )
         identity = identities.issue(args.agency)
         _reload(wiring, identities, f"issued new credentials for {args.agency}")
     seed = identity.seed_file.read_bytes()
-    if args.out is None:
-        sys.stdout.write(seed.decode())
-    else:
-        out = _writable(args.out)
-        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(seed)
-        print(f"wrote {out} ({args.agency}, {identity.public_key})", file=sys.stderr)
+    out = _writable(args.out)
+    # A new file, renamed over: an existing file's looser mode must not be kept.
+    partial = out.with_name(f".{out.name}.new")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(seed)
+    partial.replace(out)
+    print(f"wrote {out} ({args.agency}, {identity.public_key})", file=sys.stderr)
     return 0
 
 
@@ -183,7 +190,7 @@ def _reload(wiring: Wiring, identities: Identities, done: str) -> None:
             file=sys.stderr,
         )
     elif (settings.nats_dir / "nats.conf").exists() and reload_accounts(
-        settings.nats_dir, identities
+        settings.nats_dir, identities, settings.stream
     ):
         print(f"{done}; the running nats-server applied it", file=sys.stderr)
     else:
@@ -208,7 +215,9 @@ def _nats_config(args: argparse.Namespace, wiring: Wiring) -> int:
     (out / "nats.conf").write_text(
         nats_config.server_conf(args.store_dir, host=args.host, port=args.port, tls=tls)
     )
-    (out / "accounts.conf").write_text(nats_config.accounts_conf(identities.current()))
+    (out / "accounts.conf").write_text(
+        nats_config.accounts_conf(identities.current(), wiring.settings.stream)
+    )
     print(
         f"wrote {out / 'nats.conf'} and {out / 'accounts.conf'}; run `nats-server -c"
         f" {out / 'nats.conf'}`, then `hub serve` with HUB_NATS_URL and"
@@ -617,12 +626,14 @@ def _parser() -> argparse.ArgumentParser:
     actions = agencies.add_subparsers(required=True, metavar="ACTION")
     credentials = actions.add_parser(
         "credentials",
-        help="write an agency's credentials (issuing new ones if it has none)",
+        help="write an agency's credentials (issued at first use; --new re-issues)",
         description="Writes the agency's seed file, for nats-py (nkeys_seed=FILE) or"
         " `hub import --creds FILE`. Give it to that agency only: it is the agency's identity.",
     )
     credentials.add_argument("agency", choices=contracts.AGENCIES, metavar="AGENCY")
-    credentials.add_argument("--out", type=Path, metavar="FILE", help="default: stdout")
+    credentials.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help="written readable by you only"
+    )
     credentials.add_argument(
         "--new", action="store_true", help="issue new credentials (the old stop working)"
     )

@@ -63,6 +63,7 @@ class SupervisedProjector:
         self.restarts = 0
         self._failures = 0  # deaths in a row, each within a minute of its start
         self._started_at = time.monotonic()
+        self._died_at: float | None = None
         self._next_start = 0.0
 
     @property
@@ -70,23 +71,28 @@ class SupervisedProjector:
         return self.current.process.is_alive()
 
     def check(self) -> None:
-        """Start a new projector if this one has died (with a growing pause if it keeps dying
-        at once)."""
+        """Start a new projector if this one has died: at once the first time, then, if it
+        keeps dying within a minute of its start, after 2 s, 4 s, ... up to a minute."""
         if self.alive:
             return
         now = time.monotonic()
+        if self._died_at is None:  # first seen dead: how long did it live?
+            self._died_at = now
+            lived = now - self._started_at
+            self._failures = 0 if lived > _MAX_BACKOFF else self._failures + 1
+            pause = 0.0 if self._failures <= 1 else min(2.0 ** (self._failures - 1), _MAX_BACKOFF)
+            self._next_start = now + pause
+            log.error(
+                "the projector process stopped (exit code %s); starting a new one%s",
+                self.current.process.exitcode,
+                f" in {pause:.0f}s" if pause else "",
+            )
         if now < self._next_start:
             return
-        lived = now - self._started_at
-        self._failures = 0 if lived > _MAX_BACKOFF else self._failures + 1
-        log.error(
-            "the projector process stopped (exit code %s); starting a new one",
-            self.current.process.exitcode,
-        )
         self.current = self._start()
         self._started_at = now
+        self._died_at = None
         self.restarts += 1
-        self._next_start = now + min(2.0**self._failures, _MAX_BACKOFF)
 
     def close(self, grace: float = 5.0) -> None:
         self.current.close(grace)

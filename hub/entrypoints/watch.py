@@ -14,6 +14,7 @@ from hub.adapters.keeper import Backlog, StreamKeeper
 from hub.adapters.report_file import ReportFile
 from hub.entrypoints.consumer import Consumer
 from hub.entrypoints.projector import SupervisedProjector
+from hub.errors import fault_frames
 from hub.service.health import REPORT_EVERY, Report
 from hub.service.ordered import Recorder
 
@@ -45,7 +46,10 @@ class Watch:
     async def run(self) -> None:
         try:
             while True:
-                await self.once()
+                try:
+                    await self.once()
+                except Exception as error:  # a fault here must not end the watch unseen
+                    log.error("the hub's watch failed; going on: %s", fault_frames(error))
                 await asyncio.sleep(REPORT_EVERY)
         finally:
             self.report_file.remove()

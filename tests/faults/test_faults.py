@@ -126,6 +126,9 @@ async def nats_outage(
         fault_end = time.monotonic()
         figures.fault_s = round(fault_end - down, 1)
         await asyncio.gather(rest, status)
+    if not graceful:  # (a graceful restart may be over before the report shows it)
+        code, said = figures.notes["check_during"]
+        assert code == 1 and "the NATS connection is lost" in said, figures.notes
     await settle_and_check(hub, mix, figures, fault_end)
     lost, back = nats_losses(hub)
     figures.notes["logged_lost_back"] = [lost, back]

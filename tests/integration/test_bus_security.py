@@ -115,7 +115,9 @@ async def test_police_cannot_touch_the_streams_or_the_hubs_consumer(
 ) -> None:
     async with running_hub(sqlite_settings, nats_server.url) as store:
         await publish(nats_server.url, example_event("missing.reported"))
-        await eventually(lambda: store.stored() == 1)
+        # Something for health to read, which police must not.
+        await publish(nats_server.url, ("safeguarding.v1.health.health.concern_raised", b"x"))
+        await eventually(lambda: store.stored() == 1 and store.status()["rejected"] == 1)
         async with as_agency(nats_server.url, "police") as (client, refusals):
             js = client.jetstream(timeout=1)
             attempts = [
@@ -134,13 +136,16 @@ async def test_police_cannot_touch_the_streams_or_the_hubs_consumer(
             pull = await js.pull_subscribe_bind("notices_health", stream="SAFEGUARDING_NOTICES")
             with pytest.raises((nats.errors.Error, TimeoutError)):
                 await pull.fetch(1, timeout=1)
+            await refusals.wait_for("consumer.msg.next.safeguarding_notices.notices_health")
+        [health_notice] = await notices(nats_server.url, "health", 1, timeout=3)  # still there
+        assert health_notice["subject"].startswith("safeguarding.v1.health.")
         hub = await connect(nats_server.url)
         try:
             info = await hub.jetstream().consumer_info("SAFEGUARDING", "hub")
             streams = [s.config.name async for s in _streams(hub)]
         finally:
             await hub.close()
-    assert info.delivered.stream_seq == 1 and "rogue" not in str(info)
+    assert info.delivered.stream_seq == 2 and "rogue" not in str(info)
     assert sorted(streams) == ["SAFEGUARDING", "SAFEGUARDING_NOTICES"]
 
 
