@@ -161,7 +161,8 @@ def _credentials(args: argparse.Namespace, wiring: Wiring) -> int:
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(seed)
     partial.replace(out)
-    print(f"wrote {out} ({args.agency}, {identity.public_key})", file=sys.stderr)
+    public = identity.public_key
+    print(f"wrote {out} ({args.agency}, {public})", file=sys.stderr)
     return 0
 
 
