@@ -153,6 +153,10 @@ def _credentials(args: argparse.Namespace, wiring: Wiring) -> int:
         identity = identities.issue(args.agency)
         _reload(wiring, identities, f"issued new credentials for {args.agency}")
     seed = identity.seed_file.read_bytes()
+    if args.out is None:
+        sys.stdout.write(seed.decode())
+        print(f"(the seed above is {args.agency}'s secret: keep it out of logs)", file=sys.stderr)
+        return 0
     out = _writable(args.out)
     # A new file, renamed over: an existing file's looser mode must not be kept.
     partial = out.with_name(f".{out.name}.new")
@@ -633,7 +637,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     credentials.add_argument("agency", choices=contracts.AGENCIES, metavar="AGENCY")
     credentials.add_argument(
-        "--out", type=Path, required=True, metavar="FILE", help="written readable by you only"
+        "--out", type=Path, metavar="FILE", help="written readable by you only; default: stdout"
     )
     credentials.add_argument(
         "--new", action="store_true", help="issue new credentials (the old stop working)"
