@@ -186,7 +186,8 @@ class _Refusals:
 
     def __init__(self, agency: str) -> None:
         self.agency = agency
-        self.refused: asyncio.Future[str] | None = None
+        # Created inside ``publish``, on its loop: what the server refused, once it says so.
+        self.refused: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.unauthorised = False  # the server refused the login itself
         self.client: Client | None = None
 
@@ -202,8 +203,6 @@ class _Refusals:
             )
 
     def _refuse(self, reason: str) -> None:
-        if self.refused is None:
-            self.refused = asyncio.get_running_loop().create_future()
         if not self.refused.done():
             self.refused.set_result(reason)
 
@@ -242,10 +241,7 @@ async def _settle(
     """Await the acks in flight: how many were for a duplicate, and how many there were."""
     # JetStream's acks carry no timeout of their own: without one, an outage would hang here.
     acks = asyncio.ensure_future(asyncio.wait_for(asyncio.gather(*pending), _ACK_TIMEOUT))
-    waiting: set[asyncio.Future[Any]] = {acks}
-    if watch.refused is None:
-        watch.refused = asyncio.get_running_loop().create_future()
-    waiting.add(watch.refused)
+    waiting: set[asyncio.Future[Any]] = {acks, watch.refused}
     await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     if watch.refused.done():
         acks.cancel()

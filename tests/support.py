@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -37,34 +38,32 @@ def register_bus(url: str, identities: Identities) -> None:
     _IDENTITIES[url] = identities
 
 
-def login(url: str, role: str = HUB) -> dict[str, Any]:
-    """``nats.connect`` keywords for ``role`` on the server at ``url``."""
+def _seed(url: str, role: str) -> Path | None:
+    """``role``'s seed file on the server at ``url``, if it has identities."""
     identities = _IDENTITIES.get(url)
     identity = identities.get(role) if identities else None
-    if identity is None:
-        return {}
-    return BusLogin(role, identity.seed_file).options()
+    return identity.seed_file if identity else None
+
+
+def login(url: str, role: str = HUB) -> dict[str, Any]:
+    """``nats.connect`` keywords for ``role`` on the server at ``url``."""
+    seed = _seed(url, role)
+    return BusLogin(role, seed).options() if seed else {}
 
 
 def hub_login(url: str, tls: ssl.SSLContext | None = None) -> BusLogin:
-    identities = _IDENTITIES.get(url)
-    identity = identities.get(HUB) if identities else None
-    return BusLogin(HUB, identity.seed_file if identity else None, tls)
+    return BusLogin(HUB, _seed(url, HUB), tls)
 
 
 def bus(url: str, agency: str) -> Bus:
     """Where and as whom ``agency`` publishes on the server at ``url``."""
-    identities = _IDENTITIES.get(url)
-    identity = identities.get(agency) if identities else None
-    return Bus(url, identity.seed_file if identity else None)
+    return Bus(url, _seed(url, agency))
 
 
 def hub_env(url: str) -> dict[str, str]:
     """The environment for a ``hub serve`` on the test's own server at ``url``."""
-    identities = _IDENTITIES.get(url)
-    identity = identities.get(HUB) if identities else None
-    credentials = {"HUB_NATS_CREDS": str(identity.seed_file)} if identity else {}
-    return {"HUB_NATS_URL": url, **credentials}
+    seed = _seed(url, HUB)
+    return {"HUB_NATS_URL": url, **({"HUB_NATS_CREDS": str(seed)} if seed else {})}
 
 
 async def connect(url: str, role: str = HUB, **options: Any) -> nats.aio.client.Client:

@@ -23,6 +23,7 @@ import nkeys
 import orjson
 
 import contracts
+from hub.adapters.private_file import write_private
 from hub.errors import ConfigurationError
 
 HUB = "hub"
@@ -60,11 +61,7 @@ class Identities:
         seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
         public = nkeys.from_seed(bytearray(seed)).public_key.decode()
         path = self.seed_file(role)
-        partial = path.with_name(f".{path.name}.new")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(seed + b"\n")
-        os.replace(partial, path)
+        write_private(path, seed + b"\n")
         register = self._register()
         entry = register.get(role, {"revoked": []})
         if entry.get("public_key"):
@@ -120,9 +117,7 @@ class Identities:
         return register
 
     def _save(self, register: dict[str, Any]) -> None:
-        partial = self._register_file.with_name(".register.json.new")
-        partial.write_bytes(orjson.dumps(register, option=orjson.OPT_INDENT_2))
-        os.replace(partial, self._register_file)
+        write_private(self._register_file, orjson.dumps(register, option=orjson.OPT_INDENT_2))
 
 
 def _check(role: str) -> None:

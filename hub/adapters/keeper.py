@@ -19,6 +19,7 @@ from nats.js.errors import NotFoundError
 
 from hub.adapters import jetstream
 from hub.adapters.bus_login import BusLogin
+from hub.adapters.connection import quiet
 from hub.config import Settings
 
 log = logging.getLogger("hub.nats")
@@ -75,7 +76,7 @@ class StreamKeeper:
                 connect_timeout=5,
                 max_reconnect_attempts=1,  # a first connect during an outage fails, retried
                 reconnect_time_wait=2,
-                error_cb=_quiet,
+                error_cb=quiet,
                 name="hub-keeper",
                 **self.login.options(),
             )
@@ -86,7 +87,3 @@ class StreamKeeper:
     async def close(self) -> None:
         if self._client is not None and not self._client.is_closed:
             await self._client.close()
-
-
-async def _quiet(error: Exception) -> None:
-    """The consumer's own connection logs each outage once; this one stays silent."""

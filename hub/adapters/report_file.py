@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 
+from hub.adapters.private_file import write_private
 from hub.service.health import Report
 
 
@@ -18,11 +19,7 @@ class ReportFile:
         self.path = path
 
     def write(self, report: Report) -> None:
-        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(orjson.dumps(report.to_json()))
-        os.replace(partial, self.path)
+        write_private(self.path, orjson.dumps(report.to_json()))
 
     def read(self) -> Report | None:
         """The last report, or None when there is none (or it is not one this hub wrote)."""

@@ -30,6 +30,7 @@ import orjson
 import contracts
 import projections
 from hub.adapters.bus_identities import Identities
+from hub.adapters.private_file import write_private
 from hub.adapters.report_file import ReportFile, running
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError, InputError, StoreInUse, StoreUnavailable
@@ -158,13 +159,7 @@ def _credentials(args: argparse.Namespace, wiring: Wiring) -> int:
         print(f"(the seed above is {args.agency}'s secret: keep it out of logs)", file=sys.stderr)
         return 0
     out = _writable(args.out)
-    # A new file, renamed over: an existing file's looser mode must not be kept.
-    partial = out.with_name(f".{out.name}.new")
-    partial.unlink(missing_ok=True)
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(seed)
-    partial.replace(out)
+    write_private(out, seed)  # an existing file's looser mode is not kept
     public = identity.public_key
     print(f"wrote {out} ({args.agency}, {public})", file=sys.stderr)
     return 0
