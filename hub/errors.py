@@ -9,6 +9,7 @@ never holds a child's details::
     ├── ConfigurationError               a setting is missing or malformed
     ├── InputError                       a file or folder named on the command line cannot be used
     ├── StoreInUse                       another hub serve holds this store or data folder
+    ├── NotFound                         a named user or published reference is not held
     └── StoreUnavailable                 the event store could not commit now; retry, never reject
         └── StoreConflict                another writer stored some of the batch first; retry
 
@@ -29,6 +30,10 @@ class ConfigurationError(HubError):
 
 class InputError(HubError):
     """Raised when a file or folder the caller named cannot be read or written."""
+
+
+class NotFound(HubError):
+    """Raised when a named thing (a user, a published reference) is not held."""
 
 
 class StoreInUse(HubError):
@@ -54,6 +59,7 @@ __all__ = [
     "ConfigurationError",
     "HubError",
     "InputError",
+    "NotFound",
     "StoreConflict",
     "StoreInUse",
     "StoreUnavailable",

@@ -103,6 +103,54 @@ class MemoryRecords(Generic[E]):
         return len(self._events)
 
 
+class MemoryStreams(Generic[E]):
+    """A table of event streams (``Streams``): versions unique per originator, as the real
+    table's key makes them; a batch with a taken version stores none of its events."""
+
+    def __init__(self, name: str = "streams", faults: Faults | None = None) -> None:
+        self._name = name
+        self._faults = faults or Faults()
+        self._events: list[E] = []
+        self._taken: set[tuple[UUID, int]] = set()
+        self._lock = threading.Lock()
+
+    def stream(self, id: UUID) -> list[E]:
+        self._faults.check(f"{self._name}.stream")
+        found = [e for e in self._events if e.originator_id == id]
+        return sorted(found, key=lambda e: e.originator_version)
+
+    def last(self, id: UUID) -> E | None:
+        found = self.stream(id)
+        return found[-1] if found else None
+
+    def append(self, events: Sequence[E]) -> None:
+        self._faults.check(f"{self._name}.append")
+        keys = [(e.originator_id, e.originator_version) for e in events]
+        with self._lock:
+            if self._taken.intersection(keys) or len(set(keys)) < len(keys):
+                raise StoreConflict("a version is already stored")
+            self._taken.update(keys)
+            self._events.extend(events)
+
+    def all(self) -> Iterator[E]:
+        self._faults.check(f"{self._name}.all")
+        yield from list(self._events)
+
+
+class MemoryReadSide:
+    """The read side's tables (``ReadSide``)."""
+
+    def __init__(self) -> None:
+        self.faults = Faults()
+        self.people: MemoryStreams[Any] = MemoryStreams("people", self.faults)
+        self.audit: MemoryStreams[Any] = MemoryStreams("audit", self.faults)
+        self.published: MemoryStreams[Any] = MemoryStreams("published", self.faults)
+        self.given: MemoryStreams[Any] = MemoryStreams("given", self.faults)
+
+    def close(self) -> None:
+        pass
+
+
 class MemoryFacts:
     """The log of facts (``Facts``): positions 1, 2, 3... assigned at append."""
 

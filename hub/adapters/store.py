@@ -3,7 +3,10 @@
 - the application's own table: the facts, in order; its notification id is the position;
 - ``<name>_identifiers``: the identity registry (identifier digest -> hub child);
 - ``<name>_rejections``: messages that were not valid events;
-- ``<name>_keys``: the secrets the hub generated for itself.
+- ``<name>_keys``: the secrets the hub generated for itself;
+- ``<name>_people``, ``<name>_audit``, ``<name>_published``, ``<name>_given``: the read side's
+  users, its audit chain, the register of published figures and the public answers given
+  (streams of versioned events, ``StreamTable``).
 
 Only the facts are in the notification log, so readers follow facts and nothing else. The
 library has no "which of these ids are stored?" query, which idempotent batches need; it is the
@@ -179,6 +182,24 @@ class FactTable(RecorderTable[FactRecorded]):
         return cast(FactRecorded, self.mapper.to_domain_event(notifications[0]))
 
 
+class StreamTable(RecorderTable[E]):
+    """A table of event streams: each originator's events in version order, versions unique
+    (``hub.service.ports.Streams``)."""
+
+    @_translated
+    def stream(self, id: UUID) -> list[E]:
+        return [cast(E, self.mapper.to_domain_event(s)) for s in self.recorder.select_events(id)]
+
+    @_translated
+    def last(self, id: UUID) -> E | None:
+        stored = self.recorder.select_events(id, desc=True, limit=1)
+        return cast(E, self.mapper.to_domain_event(stored[0])) if stored else None
+
+    @_translated
+    def append(self, events: Sequence[E]) -> None:
+        self._insert(events)
+
+
 class EventStore:
     """The hub's tables in the application's database (``hub.service.ports.Store``)."""
 
@@ -193,8 +214,30 @@ class EventStore:
         self.app.close()
 
 
+class ReadSideStore:
+    """The read side's own tables, in the same database as the facts
+    (``hub.service.ports.ReadSide``): kept with the store, backed up with it."""
+
+    def __init__(self, app: HubApplication) -> None:
+        self.app = app
+        self.people: StreamTable[Any] = _side_table(app, "people", StreamTable)
+        self.audit: StreamTable[Any] = _side_table(app, "audit", StreamTable)
+        self.published: StreamTable[Any] = _side_table(app, "published", StreamTable)
+        self.given: StreamTable[Any] = _side_table(app, "given", StreamTable)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+T = TypeVar("T", bound=RecorderTable[Any])
+
+
 @_translated
-def _side_table(app: HubApplication, purpose: str) -> RecorderTable[Any]:
+def _side_table(
+    app: HubApplication,
+    purpose: str,
+    kind: type[T] = RecorderTable,  # type: ignore[assignment]
+) -> T:
     """A further table in the application's database, e.g. ``hub_rejections``."""
     factory = app.factory
     name = f"{app.name.lower()}_{purpose}"
@@ -206,7 +249,7 @@ def _side_table(app: HubApplication, purpose: str) -> RecorderTable[Any]:
     else:
         raise TypeError(f"unsupported persistence module: {type(factory).__module__}")
     recorder.create_table()
-    return RecorderTable(recorder, app.mapper, app)
+    return kind(recorder, app.mapper, app)
 
 
-__all__ = ["EventStore", "FactTable", "RecorderTable"]
+__all__ = ["EventStore", "FactTable", "ReadSideStore", "RecorderTable", "StreamTable"]

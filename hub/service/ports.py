@@ -77,3 +77,40 @@ class Store(Protocol):
     def close(self) -> None:
         """Let go of the database's connections; the store is not used after it."""
         ...
+
+
+class Streams(Protocol[E]):
+    """A table of event streams: each originator's events in version order."""
+
+    def stream(self, id: UUID) -> list[E]:
+        """One originator's events, oldest first ([] when none)."""
+        ...
+
+    def last(self, id: UUID) -> E | None: ...
+
+    def append(self, events: Sequence[E]) -> None:
+        """Store the events in one transaction. Raises ``StoreConflict`` and stores none when
+        any originator already holds one of their versions (someone appended first)."""
+        ...
+
+    def all(self) -> Iterator[E]:
+        """Every event of every stream, in the order stored."""
+        ...
+
+
+class ReadSide(Protocol):
+    """The read side's own tables: its users, the audit, the register, the answers given."""
+
+    @property
+    def people(self) -> Streams[DomainEvent]: ...
+
+    @property
+    def audit(self) -> Streams[DomainEvent]: ...
+
+    @property
+    def published(self) -> Streams[DomainEvent]: ...
+
+    @property
+    def given(self) -> Streams[DomainEvent]: ...
+
+    def close(self) -> None: ...
