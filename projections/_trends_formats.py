@@ -23,11 +23,17 @@ def render_trends(data: dict[str, Any], fmt: str, *, prepared: dt.datetime | Non
     raise BadArgument(f"--format {fmt}: use json, md or html")
 
 
-def save_trend_chart(data: dict[str, Any], path: Path) -> None:
-    """The trend chart as ``path`` (.png or .svg)."""
+def save_trend_chart(
+    data: dict[str, Any], path: Path, *, prepared: dt.datetime | None = None
+) -> None:
+    """The trend chart as ``path`` (.png or .svg): titled with its months, and marked under
+    it with the protective marking and when (``prepared``, default now) and from what store
+    position it was produced."""
     from projections import _charts
+    from projections._marking import produced
 
-    _charts.save(_charts.trend_figure(data), path)
+    stamp = produced(prepared or dt.datetime.now(dt.UTC), data["position"])
+    _charts.save(_charts.trend_figure(data, stamp=stamp), path)
 
 
 def _cell(value: float | None, change: float | None) -> str:
