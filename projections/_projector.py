@@ -25,8 +25,9 @@ from projections import _derive as derive
 from projections._facts import COUNCIL_MISSING, LA, PER_CHILD_TYPES, Fact, kept
 from projections._identity import component
 from projections._reconcile import PoliceEpisode, reconcile
+from projections._schema import OPEN_DAY
 from projections._store import ProjectionStore
-from projections._time import day_number, instant
+from projections._time import day_number, instant, london_day
 from projections._timeline import Timeline
 
 
@@ -66,6 +67,7 @@ class Projector:
         # What the current run of facts recorded together has touched, derived at its end.
         self.touched = _Touched()
         self.run_recorded_us: int | None = None
+        self.types_seen = store.types_seen()
 
     def apply(self, fact: Stored) -> None:
         """Apply one stored fact; facts at or below the projection's position are passed
@@ -83,6 +85,9 @@ class Projector:
         self.count += 1
         self.position = position
         self.store.log(position, fact.recorded_us, self.count, self.chain)
+        if fact.event_type not in self.types_seen:
+            self.types_seen.add(fact.event_type)
+            self.store.note_type(fact.event_type, position)
         touched = self.touched
         payload = fact.body["payload"]
         if fact.event_type == "record.corrected":
@@ -135,6 +140,8 @@ class Projector:
                     self._edge(event_id, other, UUID(joined).bytes, "join", position, touched)
         if fact.type == "safeguarding.organised_abuse_investigation_started":
             self.store.cite(fact.payload["alert_refs"], fact.payload["investigation_ref"])
+        if fact.type == "care.period_started":  # looked after from then, ended or not
+            self.store.extend_span("care", london_day(fact.occurred_us), OPEN_DAY, position)
         if child and fact.agency == LA and self.store.note_known(child, fact.occurred_us):
             touched.children.add(child)  # the department knew the child earlier than we knew
         touched.fact(fact)

@@ -9,7 +9,7 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "7"
+VERSION = "8"
 """Bump when what the projector derives changes: a different version is rebuilt from zero."""
 
 _VERSIONED = {
@@ -96,6 +96,15 @@ _STATE = [
     "CREATE INDEX IF NOT EXISTS born_child ON born (child, position)",
     "CREATE TABLE IF NOT EXISTS cites (alert_ref TEXT, investigation_ref TEXT,"
     " PRIMARY KEY (alert_ref, investigation_ref)) WITHOUT ROWID",
+    # Each event type the store has held, and the position of its first fact: "were any
+    # council missing records ever imported, as of position P?" (no records held, not zeros).
+    "CREATE TABLE IF NOT EXISTS imported (type TEXT PRIMARY KEY, position INT) WITHOUT ROWID",
+    # The London days the records of each kind (a versioned table, 'reconcile.council',
+    # 'care') ever held run over: a row each time the span widens, cumulative, so the span as
+    # of position P is the kind's last row at or before P. A period wholly outside it has no
+    # records held. Rows superseded or retracted since still count: it says what was held.
+    "CREATE TABLE IF NOT EXISTS span (kind TEXT, position INT, first_day INT, last_day INT,"
+    " PRIMARY KEY (kind, position)) WITHOUT ROWID",
     # One row per fact in store order: the projector's tracking record, the map from
     # recorded time to position for --as-of, and the hash chain the provenance digest uses.
     "CREATE TABLE IF NOT EXISTS log (position INTEGER PRIMARY KEY, recorded_us INT, n INT,"
@@ -123,4 +132,27 @@ def statements() -> list[str]:
     return ddl
 
 
-TABLES = (*_VERSIONED, "facts", "edges", "known", "status", "born", "cites", "log", "meta")
+TABLES = (
+    *_VERSIONED,
+    *("facts", "edges", "known", "status", "born", "cites", "imported", "span", "log", "meta"),
+)
+
+OPEN_DAY = 99991231
+"""The last day of a span that is still open (a care period not ended)."""
+
+
+def columns(table: str) -> tuple[str, ...]:
+    """The names of a versioned table's columns, in order (without from_pos, to_pos)."""
+    return tuple(column.split()[0] for column in _VERSIONED[table].split(","))
+
+
+SPANS: dict[str, tuple[int, int | None]] = {
+    table: (
+        columns(table).index("day"),
+        columns(table).index("side") if table == "reconcile" else None,
+    )
+    for table in _VERSIONED
+    if "day" in columns(table)
+}
+"""The versioned tables whose rows' days make a span: (the day column, the column that
+splits the kind, 'reconcile' by its side)."""

@@ -36,6 +36,8 @@ class ProjectionStore:
         self.db.execute("PRAGMA cache_size=-262144")  # 256 MiB
         self.db.execute("PRAGMA mmap_size=4294967296")
         self.db.execute("PRAGMA temp_store=MEMORY")
+        # Each kind's span (first day, last day) as this transaction has it: see extend_span.
+        self._spans: dict[str, tuple[int, int] | None] = {}
         with self.writing():
             self._migrate()
 
@@ -75,6 +77,7 @@ class ProjectionStore:
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
         self.db.execute("BEGIN IMMEDIATE")
+        self._spans = {}  # another process may have widened them since
         try:
             yield self.db
             self.db.execute("COMMIT")
@@ -121,6 +124,72 @@ class ProjectionStore:
 
     def log(self, position: int, recorded_us: int, n: int, chain: bytes) -> None:
         self.db.execute("INSERT INTO log VALUES (?, ?, ?, ?)", (position, recorded_us, n, chain))
+
+    # What has been held: event types imported, and the days records of each kind span.
+
+    def note_type(self, event_type: str, position: int) -> None:
+        """A fact of ``event_type`` at ``position``: the first one is remembered."""
+        self.db.execute("INSERT OR IGNORE INTO imported VALUES (?, ?)", (event_type, position))
+
+    def types_seen(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT type FROM imported")}
+
+    def imported(self, types: Sequence[str], position: int) -> bool:
+        """Had a fact of any of ``types`` been applied by ``position``?"""
+        row = self.db.execute(
+            f"SELECT 1 FROM imported WHERE type IN ({_marks(types)})"  # noqa: S608
+            " AND position <= ? LIMIT 1",
+            [*types, position],
+        ).fetchone()
+        return row is not None
+
+    def extend_span(self, kind: str, first: int, last: int, position: int) -> None:
+        """Records of ``kind`` held on days ``first`` to ``last`` (YYYYMMDD) as of
+        ``position``: widen the kind's span if they fall outside it. Positions only grow
+        within a kind, so the latest row at or before P is the span as of P."""
+        if kind not in self._spans:
+            row = self.db.execute(
+                "SELECT first_day, last_day FROM span WHERE kind = ?"
+                " ORDER BY position DESC LIMIT 1",
+                (kind,),
+            ).fetchone()
+            self._spans[kind] = (row[0], row[1]) if row else None
+        held = self._spans[kind]
+        if held is not None:
+            if held[0] <= first and last <= held[1]:
+                return
+            first, last = min(first, held[0]), max(last, held[1])
+        self.db.execute(
+            "INSERT OR REPLACE INTO span VALUES (?, ?, ?, ?)", (kind, position, first, last)
+        )
+        self._spans[kind] = (first, last)
+
+    def span(self, kinds: Sequence[str], position: int) -> tuple[int, int] | None:
+        """The first and last day (YYYYMMDD) records of any of ``kinds`` held by
+        ``position`` were about; None if none were held."""
+        spans = []
+        for kind in kinds:
+            row = self.db.execute(
+                "SELECT first_day, last_day FROM span WHERE kind = ? AND position <= ?"
+                " ORDER BY position DESC LIMIT 1",
+                (kind, position),
+            ).fetchone()
+            if row:
+                spans.append((int(row[0]), int(row[1])))
+        if not spans:
+            return None
+        return min(s[0] for s in spans), max(s[1] for s in spans)
+
+    def _note_span(self, table: str, rows: Sequence[tuple[Any, ...]], position: int) -> None:
+        if table not in _schema.SPANS or not rows:
+            return
+        day, split = _schema.SPANS[table]
+        kinds: dict[str, list[int]] = {}
+        for row in rows:
+            kind = table if split is None else f"{table}.{row[split]}"
+            kinds.setdefault(kind, []).append(row[day])
+        for kind, days in kinds.items():
+            self.extend_span(kind, min(days), max(days), position)
 
     # Facts.
 
@@ -311,6 +380,7 @@ class ProjectionStore:
                 f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608
                 [(*row, position, None) for row in rows],
             )
+            self._note_span(table, rows, position)
         return True, current
 
 

@@ -29,4 +29,13 @@ STATISTIC = Statistic(
     figures=("total", "second_or_subsequent", "percent"),
     compute=compute,
     derived=(("percent", ("total", "second_or_subsequent")),),
+    title="Children starting a child protection plan, and repeat plans",
+    labels={
+        "total": "Children who started a child protection plan",
+        "second_or_subsequent": "of whom it was a second or subsequent plan",
+        "percent": "Second or subsequent plans, as a percentage",
+    },
+    sources=("cp.plan_started",),
+    records="child protection plans",
+    spans=("plan",),
 )

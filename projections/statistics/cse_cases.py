@@ -23,4 +23,12 @@ STATISTIC = Statistic(
     ),
     figures=("total", "online_element"),
     compute=compute,
+    title="Child sexual exploitation cases opened",
+    labels={
+        "total": "Child sexual exploitation cases opened",
+        "online_element": "of which with an online element",
+    },
+    sources=("cse.case_opened",),
+    records="child sexual exploitation cases",
+    spans=("cse_case",),
 )

@@ -27,4 +27,12 @@ STATISTIC = Statistic(
     figures=("all_services", "semi_independent"),
     compute=compute,
     money=("all_services", "semi_independent"),
+    title="Highest cost of one looked-after child's care",
+    labels={
+        "all_services": "Highest cost for one child: all services",
+        "semi_independent": "Highest cost for one child: semi-independent living",
+    },
+    sources=("cost.recorded",),
+    records="council cost records",
+    spans=("cost",),
 )

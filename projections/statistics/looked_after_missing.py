@@ -27,4 +27,14 @@ STATISTIC = Statistic(
     figures=("missing", "away", "total", "children"),
     compute=compute,
     totals=(("total", ("missing", "away")),),
+    title="Looked-after children missing or away from placement (the council's records)",
+    labels={
+        "missing": "Occasions missing from placement (whereabouts unknown)",
+        "away": "Occasions away from placement without authorisation (whereabouts known)",
+        "total": "Occasions missing or away",
+        "children": "Children missing or away at least once",
+    },
+    sources=("care.missing_recorded",),
+    records="council missing records",
+    spans=("reconcile.council",),
 )

@@ -32,4 +32,14 @@ STATISTIC = Statistic(
     figures=("total", "known_to_department", "looked_after", "open_allocation"),
     compute=compute,
     episodic=True,
+    title="Children who went missing",
+    labels={
+        "total": "Children who went missing",
+        "known_to_department": "of whom known to children's services at the time",
+        "looked_after": "of whom looked after at the time",
+        "open_allocation": "of whom had an allocated worker at the time",
+    },
+    sources=("missing.reported",),
+    records="police missing reports",
+    spans=("episode",),
 )

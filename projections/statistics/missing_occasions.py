@@ -36,4 +36,21 @@ STATISTIC = Statistic(
     compute=compute,
     totals=tuple((f"{c}.total", (f"{c}.missing", f"{c}.absent")) for c in COHORTS),
     episodic=True,
+    title="Occasions children went missing",
+    labels={
+        f"{c}.{k}": f"{who}: occasions {what}"
+        for c, who in (
+            ("all", "All children"),
+            ("looked_after", "Looked-after children"),
+            ("uasc", "Unaccompanied asylum-seeking children in care"),
+        )
+        for k, what in (
+            ("missing", "missing"),
+            ("absent", "absent"),
+            ("total", "missing or absent"),
+        )
+    },
+    sources=("missing.reported",),
+    records="police missing reports",
+    spans=("episode",),
 )

@@ -30,4 +30,14 @@ STATISTIC = Statistic(
     ),
     figures=("matched", "council_only", "police_only"),
     compute=compute,
+    title="The council's missing records set against police missing reports",
+    labels={
+        "matched": "Council records matching a police report",
+        "council_only": "Council records with no police report",
+        "police_only": "Police reports of looked-after children with no council record",
+    },
+    # A reconciliation is of the council's records: without them there is nothing to match.
+    sources=("care.missing_recorded",),
+    records="council missing records",
+    spans=("reconcile.council",),
 )

@@ -22,4 +22,9 @@ STATISTIC = Statistic(
     ),
     figures=("total",),
     compute=compute,
+    title="Organised or complex abuse investigations arising from children's-home alerts",
+    labels={"total": "Investigations started that cite a children's-home alert"},
+    sources=("safeguarding.organised_abuse_investigation_started",),
+    records="organised abuse investigations",
+    spans=("investigation",),
 )

@@ -32,4 +32,20 @@ STATISTIC = Statistic(
     figures=_COUNTS,
     compute=compute,
     episodic=True,
+    title="Return interviews after looked-after children went missing",
+    labels={
+        "found": "Occasions a looked-after child went missing and was found",
+        "offered": "of which a return interview was offered",
+        "completed": "of which a return interview was completed",
+        "completed_within_72h": "of which it was completed within 72 hours of being found",
+        "harmed_physically": "of which an interview found physical harm",
+        "sexually_assaulted_or_exploited": (
+            "of which an interview found sexual assault or exploitation"
+        ),
+        "drugs_sale": "of which an interview found the child selling drugs",
+        "criminal_activity": "of which an interview found criminal activity",
+    },
+    sources=("missing.reported",),
+    records="police missing reports",
+    spans=("episode",),
 )

@@ -24,4 +24,14 @@ STATISTIC = Statistic(
     ),
     figures=("total", "cse", "sexual_abuse", "cce"),
     compute=compute,
+    title="Safeguarding alerts about children in children's homes",
+    labels={
+        "total": "Alerts about children in children's homes",
+        "cse": "of which about child sexual exploitation",
+        "sexual_abuse": "of which about sexual abuse",
+        "cce": "of which about child criminal exploitation",
+    },
+    sources=("safeguarding.alert_raised",),
+    records="safeguarding alerts",
+    spans=("alert",),
 )

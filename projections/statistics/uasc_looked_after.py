@@ -22,4 +22,9 @@ STATISTIC = Statistic(
     ),
     figures=("total",),
     compute=compute,
+    title="Unaccompanied asylum-seeking children in care",
+    labels={"total": "Unaccompanied asylum-seeking children looked after in the period"},
+    sources=("care.period_started",),
+    records="council care records",
+    spans=("care",),
 )

@@ -96,9 +96,17 @@ def test_foi_answers_from_the_projection_in_every_format(
     _wait_for(lambda: hub_command.json("status").get("projected") == 9)  # type: ignore[attr-defined]
 
     answer = hub_command.json("foi", "missing-occasions", "--period", "2017/18")
-    assert answer["figures"]["all.total"] == {"value": 9, "display": "9", "suppressed": False}
-    assert answer["figures"]["all.absent"] == {"value": None, "display": "<5", "suppressed": True}
-    assert answer["figures"]["all.missing"]["suppressed"]  # else absent = total - missing
+    assert answer["figures"]["all.total"] == {
+        "value": 9, "display": "9", "suppressed": False, "reason": None,
+        "label": "All children: occasions missing or absent",
+    }  # fmt: skip
+    assert answer["figures"]["all.absent"] == {
+        "value": None, "display": "<5", "suppressed": True, "reason": "small",
+        "label": "All children: occasions absent",
+    }  # fmt: skip
+    # Else absent = total - missing; hidden for that, not small, so marked c.
+    assert answer["figures"]["all.missing"]["display"] == "c"
+    assert answer["records_held"] == {"held": True, "reason": None}
     assert answer["provenance"]["events"] == 9
     again = hub_command.json(
         "foi", "missing-occasions", "--period", "2017/18", "--as-of", answer["as_of"]
@@ -108,7 +116,9 @@ def test_foi_answers_from_the_projection_in_every_format(
     csv = hub_command.run("foi", "missing-occasions", "--period", "2017/18", "--format", "csv")
     assert "missing-occasions,2017-04-01,2018-03-31,all.total,9,9" in csv.stdout
     md = hub_command.run("foi", "missing-children", "--period", "2017/18", "--format", "md")
-    assert "| total | <5 |" in md.stdout and "digest `sha256:" in md.stdout  # one child
+    assert "| Children who went missing | <5 |" in md.stdout  # one child
+    assert "To reproduce: `hub foi missing-children --period 2017/18 --as-of " in md.stdout
+    assert "digest `sha256:" in md.stdout
     assert "9990000018" not in csv.stdout + md.stdout, "no identifier in an answer"
 
     refused = hub_command.run("foi", "missing-occasions", "--period", "2017/18", "--no-suppression")

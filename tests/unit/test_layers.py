@@ -1,5 +1,7 @@
 """Dependencies point one way: contracts <- hub.domain <- hub.service <- hub.adapters /
-hub.entrypoints <- hub.bootstrap, and projections reads the hub only through ``hub.feed``."""
+hub.entrypoints <- hub.bootstrap, and projections reads the hub only through ``hub.feed``.
+The service layer's read side (``hub.service.reading``) asks the projections, as
+cosmicpython's views read the read model: projections never import it back."""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "hub.config": ("hub.errors",),
     "hub.feed": (),
     "hub.domain": ("contracts", "hub.domain", "hub.errors"),
-    "hub.service": ("contracts", "hub.domain", "hub.errors", "hub.service", "hub.config"),
+    "hub.service": (
+        "contracts", "hub.domain", "hub.errors", "hub.service", "hub.config", "projections",
+    ),
     "hub.adapters": (
         "contracts", "hub.domain", "hub.errors", "hub.service", "hub.config", "hub.feed",
         "hub.adapters",

@@ -50,13 +50,34 @@ def test_small_counts_are_hidden_and_a_second_cell_with_them(history: History) -
 
     public = history.ask("missing-occasions", "2017/18", suppress=True)["figures"]
 
-    # absent = 2 is hidden; missing = 7 would give it away from the total of 9, so it goes too.
-    assert public["all.absent"] == {"value": None, "display": "<5", "suppressed": True}
-    assert public["all.missing"] == {"value": None, "display": "<5", "suppressed": True}
-    assert public["all.total"] == {"value": 9, "display": "9", "suppressed": False}
-    assert public["looked_after.total"] == {"value": 0, "display": "0", "suppressed": False}
+    # absent = 2 is hidden; missing = 7 would give it away from the total of 9, so it goes
+    # too, marked c: it is not a small number.
+    assert public["all.absent"] == {
+        "value": None,
+        "display": "<5",
+        "suppressed": True,
+        "reason": "small",
+        "label": "All children: occasions absent",
+    }
+    assert public["all.missing"] == {
+        "value": None,
+        "display": "c",
+        "suppressed": True,
+        "reason": "secondary",
+        "label": "All children: occasions missing",
+    }
+    assert public["all.total"] == {
+        "value": 9,
+        "display": "9",
+        "suppressed": False,
+        "reason": None,
+        "label": "All children: occasions missing or absent",
+    }
+    assert public["looked_after.total"]["value"] == 0
+    assert public["looked_after.total"]["display"] == "0"
     raw = history.ask("missing-occasions", "2017/18", suppress=False)["figures"]
-    assert raw["all.absent"] == {"value": 2, "display": "2", "suppressed": False}
+    assert raw["all.absent"]["value"] == 2 and raw["all.absent"]["display"] == "2"
+    assert not raw["all.absent"]["suppressed"] and raw["all.absent"]["reason"] is None
 
 
 def test_a_percentage_is_hidden_with_the_count_it_would_reveal(history: History) -> None:
@@ -71,8 +92,16 @@ def test_a_percentage_is_hidden_with_the_count_it_would_reveal(history: History)
     public = history.ask("cp-repeat-plans", "2017/18", suppress=True)["figures"]
 
     assert public["total"]["value"] == 6
-    assert public["second_or_subsequent"]["suppressed"]
-    assert public["percent"] == {"value": None, "display": "<5", "suppressed": True}
+    assert public["second_or_subsequent"]["display"] == "<5"
+    assert public["second_or_subsequent"]["reason"] == "small"
+    # The percentage is not itself a small count: it would reveal one, so it is marked c.
+    assert public["percent"] == {
+        "value": None,
+        "display": "c",
+        "suppressed": True,
+        "reason": "derived",
+        "label": "Second or subsequent plans, as a percentage",
+    }
 
 
 def test_raw_figures_need_an_internal_role() -> None:

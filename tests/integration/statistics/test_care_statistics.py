@@ -136,8 +136,17 @@ def test_cp_repeat_plans(history: History) -> None:
         "second_or_subsequent": 2,
         "percent": 66.7,
     }
-    assert history.figures("cp-repeat-plans", "2019/20") == {
+    # A year between plans: none started, so no percentage.
+    assert history.figures("cp-repeat-plans", "2016/17") == {
         "total": 0,
         "second_or_subsequent": 0,
         "percent": None,
     }
+    # A year after the last plan held: no records, not zeros.
+    later = history.ask("cp-repeat-plans", "2019/20")
+    assert later["records_held"] == {
+        "held": False,
+        "reason": "no records held for 1 April 2019 to 31 March 2020: the child protection"
+        " plans (cp.plan_started) held end on 1 May 2018",
+    }
+    assert {cell["value"] for cell in later["figures"].values()} == {None}

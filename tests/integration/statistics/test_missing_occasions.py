@@ -73,7 +73,7 @@ def test_status_takes_effect_at_the_moment_it_happened_not_when_recorded(
 ) -> None:
     # The care period was recorded a year late, but began before the episode.
     c = child(1)
-    history.episode("E1", "2017-07-01T10:00:00+00:00", c)
+    history.at("2017-07-02T00:00:00+00:00").episode("E1", "2017-07-01T10:00:00+00:00", c)
     assert history.figures("missing-occasions", "2017/18")["looked_after.total"] == 0
 
     history.at("2018-09-01T00:00:00+00:00").event(
@@ -152,10 +152,16 @@ def test_an_orphan_return_interview_is_no_occasion_but_is_counted(history: Histo
         found_at="2016-10-03T10:00:00+00:00",
     )
 
-    figures = history.figures("missing-occasions", "2017/18")
+    result = history.ask("missing-occasions", "2017/18")
 
-    assert figures["all.total"] == 0
-    assert figures["orphans"] == 1  # the interview in 2017/18; the 2016 find is another year
+    # No police report at all: no occasions held, not zero of them; the orphans still show.
+    assert result["records_held"] == {
+        "held": False,
+        "reason": "no records held: no police missing reports (missing.reported) have ever"
+        " been imported",
+    }
+    assert result["figures"]["all.total"]["value"] is None
+    assert result["orphans"] == 1  # the interview in 2017/18; the 2016 find is another year
     assert history.figures("missing-children", "2017/18")["orphans"] == 1
     assert history.figures("return-interview-findings", "2017/18")["orphans"] == 1
 

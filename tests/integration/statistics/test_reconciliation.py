@@ -64,10 +64,13 @@ def test_a_record_matches_a_police_episode_a_day_later_across_the_year_end_in_bs
         "council_only": 0,
         "police_only": 0,
     }
-    # The episode is counted in its own year, 2018/19, and is matched: no police_only.
+    # The episode is counted in its own year, 2018/19, and is matched: no police_only. (A
+    # council record later in 2018/19, too far from the episode to match, so that the
+    # council's records for that year are held.)
+    council(history, "2018-06-01")
     assert history.figures("missing-reconciliation", "2018/19") == {
         "matched": 0,
-        "council_only": 0,
+        "council_only": 1,
         "police_only": 0,
     }
 
@@ -130,6 +133,7 @@ def test_only_looked_after_childrens_episodes_are_police_only(history: History) 
     looked_after(history)
     history.episode("E1", "2017-07-05T10:00:00+01:00", child(1))  # looked after: police_only
     history.episode("E2", "2017-07-05T10:00:00+01:00", child(2, la=False))  # not: counted nowhere
+    council(history, "2017-09-01", who=child(3))  # the council's records are held
     assert history.figures("missing-reconciliation", "2017/18")["police_only"] == 1
 
 
