@@ -15,14 +15,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import projections
 from hub.domain.people import User
 from hub.domain.register import AnswerGiven, FigurePublished, given_id, publication_id
 from hub.errors import InputError, NotFound, StoreConflict
 from hub.service.ports import Streams
 
 Answer = dict[str, Any]
-Recompute = Callable[[str, str, str | None], Answer]
-"""(statistic, period, as_of or None for now) -> a disclosure-controlled answer."""
+Recompute = Callable[[str, str, str | None, dt.datetime | None], Answer]
+"""(statistic, period, as_of or None for now, checked against the public answers given before
+this time or None for all) -> a disclosure-controlled answer."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,9 @@ class Register:
 
     def reproduce(self, reference: str, recompute: Recompute) -> dict[str, Any]:
         published = self.get(reference)
-        again = recompute(published.statistic, published.period, published.as_of)
-        now = recompute(published.statistic, published.period, None)
+        # Checked against what had been given when it was published, as it was then.
+        again = recompute(published.statistic, published.period, published.as_of, published.at)
+        now = recompute(published.statistic, published.period, None, None)
         return {
             "reference": published.reference,
             "publication": published.as_dict(),
@@ -117,30 +120,42 @@ class Register:
 
 
 class GivenAnswers:
-    """Every disclosure-controlled answer given, with its raw counts (aggregates, never a
-    child's details), for the differencing check of later answers."""
+    """Every public answer given, with its raw counts (aggregates, never a child's details),
+    for the differencing check of later answers (``projections.differencing``)."""
 
-    def __init__(self, streams: Streams[Any]) -> None:
+    def __init__(
+        self,
+        streams: Streams[Any],
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self._streams = streams
+        self._clock = clock
 
-    def remember(self, answer: Answer, raw: dict[str, Any]) -> None:
-        period = answer["period"]
+    def remember(self, given: projections.GivenAnswer, digest: str) -> None:
+        data = given.as_dict()
         event = AnswerGiven(
-            originator_id=given_id(
-                answer["statistic"], period["start"], period["end"], answer["provenance"]["digest"]
-            ),
+            originator_id=given_id(data["statistic"], data["start"], data["end"], digest),
             originator_version=1,
-            timestamp=dt.datetime.now(dt.UTC),
-            statistic=answer["statistic"],
-            start=period["start"],
-            end=period["end"],
-            figures=raw,
+            timestamp=self._clock(),
+            statistic=data["statistic"],
+            start=data["start"],
+            end=data["end"],
+            figures=data["figures"],
         )
         with contextlib.suppress(StoreConflict):  # the same answer given before: kept once
             self._streams.append([event])
 
-    def of(self, statistic: str) -> Iterator[AnswerGiven]:
-        return (e for e in self._streams.all() if e.statistic == statistic)
+    def of(
+        self, statistic: str, before: dt.datetime | None = None
+    ) -> list[projections.GivenAnswer]:
+        """The answers given for ``statistic`` (before ``before``, when given)."""
+        return [
+            projections.GivenAnswer.from_dict(
+                {"statistic": e.statistic, "start": e.start, "end": e.end, "figures": e.figures}
+            )
+            for e in self._streams.all()
+            if e.statistic == statistic and (before is None or e.timestamp < before)
+        ]
 
 
 def _publication(event: FigurePublished) -> Publication:
