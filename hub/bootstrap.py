@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import importlib
 import logging
 import ssl
 from collections.abc import Iterator, Sequence
@@ -17,25 +18,33 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import projections
 from hub.adapters.application import HubApplication
 from hub.adapters.bus_identities import HUB, Identities
 from hub.adapters.bus_login import BusLogin, tls_context
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.adapters.feed import StoreFeed
 from hub.adapters.lease import WriterLease
+from hub.adapters.passwords import Argon2Hasher
 from hub.adapters.report_file import ReportFile
-from hub.adapters.store import EventStore
+from hub.adapters.store import EventStore, ReadSideStore
 from hub.config import Settings
 from hub.errors import ConfigurationError, InputError, StoreInUse, StoreUnavailable
 from hub.feed import FactFeed
+from hub.service.accounts import Accounts
+from hub.service.audit import AuditLog
 from hub.service.ingest import IngestService
 from hub.service.ordered import Recorder
+from hub.service.reading import Reading
+from hub.service.register import GivenAnswers, Register
 from projections import ProjectionStore
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from faststream import FastStream
 
     from agencies import Bus
+    from hub.entrypoints.web import Beside, Probes
 
 log = logging.getLogger("hub")
 _LEASE_CHECK = 10.0
@@ -63,6 +72,36 @@ def build_feed(settings: Settings) -> FactFeed:
 
 def build_projection(settings: Settings) -> ProjectionStore:
     return ProjectionStore(settings.projection_file, settings.lock_timeout)
+
+
+def build_read_side(settings: Settings) -> ReadSideStore:
+    return ReadSideStore(build_application(settings))
+
+
+def build_accounts(settings: Settings) -> Accounts:
+    return Accounts(build_read_side(settings).people, Argon2Hasher())
+
+
+def build_reading(settings: Settings, *, catch_up: bool = False) -> Reading:
+    """The read side for people. ``catch_up``: bring the projection up to date before each
+    answer (the CLI); otherwise it is read as the projector left it (the web service)."""
+    tables = build_read_side(settings)
+    refresh = None
+    if catch_up:
+        feed = build_feed(settings)
+
+        def refresh(projection: ProjectionStore) -> object:
+            return projections.catch_up(feed, projection)
+
+    return Reading(
+        build_store(settings),
+        functools.partial(build_projection, settings),
+        AuditLog(tables.audit),
+        Register(tables.published),
+        GivenAnswers(tables.given),
+        threshold=settings.disclosure_threshold,
+        refresh=refresh,
+    )
 
 
 def build_ingest(settings: Settings) -> IngestService:
@@ -208,10 +247,13 @@ async def serve(settings: Settings) -> None:
                     ReportFile(settings.report_file),
                 )
                 watch_task = asyncio.create_task(watch.run())
+                web = web_beside(settings)  # starts in the background, beside the consumer
                 try:
                     with _published_url(settings, url):
                         await app.run(log_level=logging.getLevelName(settings.log_level.upper()))
                 finally:
+                    if web is not None:
+                        await _stop_web(web)
                     lost = lease_task.done() and not lease_task.cancelled() and lease_task.result()
                     for task in (lease_task, watch_task):
                         task.cancel()
@@ -236,6 +278,126 @@ async def _keep_lease(lease: WriterLease, app: FastStream) -> bool:
             log.error("another hub serve took this store's writer lease: stopping")
             app.exit()
             return True
+
+
+def build_web(settings: Settings) -> FastAPI:
+    """The web service's app (docs/web.md): the read side's services on a few threads, the
+    cookie-signing secret, and sign-in through the council's provider when configured."""
+    from hub.entrypoints import web
+
+    oidc = None
+    issuer, client, secret_file = (
+        settings.oidc_issuer,
+        settings.oidc_client_id,
+        settings.oidc_client_secret_file,
+    )
+    if web.configured(issuer, client, secret_file):
+        assert issuer and client and secret_file
+        oidc = web.Oidc(issuer, client, secret_file)
+    services = web.Services(
+        accounts=build_accounts(settings),
+        reading=build_reading(settings),  # read as the projector leaves it; never catching up
+        probes=build_probes(settings),
+    )
+    secret = web.session_secret(settings.web_secret_path)
+    return web.create_app(services, settings, secret=secret, oidc=oidc)
+
+
+def build_probes(settings: Settings) -> Probes:
+    """What ``/metrics`` and ``/healthz`` read: the store's counts, the projection's head, and
+    the running ``hub serve``'s report."""
+    import threading
+    import time
+
+    from hub.adapters.report_file import running
+    from hub.entrypoints.web import Probes
+    from hub.service import health
+
+    store = build_store(settings)
+    report_file = ReportFile(settings.report_file)
+    opened: list[ProjectionStore] = []
+    lock = threading.Lock()
+
+    def ingest() -> dict[str, int]:
+        return {
+            "stored": store.facts.count(),
+            "rejected": store.rejections.count(),
+            "position": store.facts.position(),
+        }
+
+    def projected() -> int:
+        with lock:  # one connection, opened when first asked, shared by the scrapes
+            if not opened:
+                opened.append(build_projection(settings))
+            return opened[0].head()[0]
+
+    def serving() -> health.Report | None:
+        report = report_file.read()
+        return report if report is not None and running(report.pid) else None
+
+    def problems() -> list[str]:
+        report = report_file.read()
+        return health.problems(report, report is not None and running(report.pid), time.time())
+
+    return Probes(ingest=ingest, projected=projected, serving=serving, health=problems)
+
+
+def web_beside(settings: Settings) -> asyncio.Task[Beside] | None:
+    """``hub serve``'s web service, starting in the background (None when ``HUB_WEB_ADDR`` is
+    ``off``). Even its modules are imported on a thread: they take most of a second, during
+    which the consumer would not yet have taken over SIGTERM."""
+
+    async def start() -> Beside:
+        web = await asyncio.to_thread(importlib.import_module, "hub.entrypoints.web")
+        host, port = settings.web_host_port
+        beside: Beside = web.Beside(
+            functools.partial(build_web, settings), host, port, settings.web_url_file
+        )
+        return beside
+
+    return None if settings.web_addr == "off" else asyncio.create_task(start())
+
+
+async def _stop_web(starting: asyncio.Task[Beside]) -> None:
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return
+    await starting.result().close()
+
+
+async def serve_web(settings: Settings) -> None:
+    """``hub web``: the read side alone, until SIGTERM or SIGINT. While no ``hub serve`` runs
+    (its projector keeps the projection caught up), it catches the projection up itself."""
+    from hub.adapters.report_file import running
+    from hub.entrypoints import web
+
+    if settings.web_addr == "off":
+        raise ConfigurationError("HUB_WEB_ADDR is off: give hub web an address (host:port)")
+    stopping = web.stop_requested()
+    host, port = settings.web_host_port
+    server = web.WebServer(await asyncio.to_thread(build_web, settings), host, port)
+    url = await server.start()
+    log.info("web service on %s", url)
+    feed, projection = build_projector(settings)
+    report_file = ReportFile(settings.report_file)
+
+    def serving() -> bool:
+        report = report_file.read()
+        return report is not None and running(report.pid)
+
+    follower = asyncio.create_task(
+        web.keep_caught_up(lambda: projections.catch_up(feed, projection), serving)
+    )
+    try:
+        with web.published_url(settings.web_url_file, url):
+            await server.until(stopping)
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+        await server.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -269,8 +431,17 @@ class Wiring:
     def identities(self) -> Identities:
         return build_identities(self.settings)
 
+    def accounts(self) -> Accounts:
+        return build_accounts(self.settings)
+
+    def reading(self) -> Reading:
+        return build_reading(self.settings, catch_up=True)
+
     async def serve(self) -> None:
         await serve(self.settings)
+
+    async def web(self) -> None:
+        await serve_web(self.settings)
 
     def with_settings(self, settings: Settings) -> Wiring:
         return Wiring(settings)

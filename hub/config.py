@@ -80,6 +80,47 @@ class Settings(BaseSettings):
         description="what hub import has published, per source; unset: imports.sqlite in data_dir",
     )
 
+    # The web service (docs/web.md): hub serve and hub web listen here.
+    web_addr: str = Field(
+        default="127.0.0.1:8700",
+        pattern=r"^(off|(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]+):[0-9]{1,5})$",
+        description="host:port of the web service (off: hub serve runs none); anything but"
+        " loopback belongs behind a TLS-terminating proxy (session cookies are then Secure)",
+    )
+    web_secret_file: Path | None = Field(
+        default=None,
+        description="the key that signs web sessions; unset: web-secret in data_dir, made at"
+        " first start, readable by its owner only",
+    )
+    web_session_hours: float = Field(
+        default=8.0, gt=0, description="a web session ends this long after sign-in"
+    )
+    web_idle_minutes: float = Field(
+        default=60.0, gt=0, description="... or when unused for this long"
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="a council's OpenID Connect provider (https://...); unset: passwords only",
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret_file: Path | None = Field(
+        default=None, description="a file holding the hub's client secret at that provider"
+    )
+
+    @property
+    def web_host_port(self) -> tuple[str, int]:
+        host, _, port = self.web_addr.rpartition(":")
+        return host.strip("[]"), int(port)
+
+    @property
+    def web_url_file(self) -> Path:
+        """Where the running web service writes its URL, for scripts on this machine."""
+        return self.data_dir / "web.url"
+
+    @property
+    def web_secret_path(self) -> Path:
+        return self.web_secret_file or self.data_dir / "web-secret"
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "hub.sqlite"

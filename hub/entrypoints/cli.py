@@ -33,10 +33,23 @@ from hub.adapters.bus_identities import Identities
 from hub.adapters.private_file import write_private
 from hub.adapters.report_file import ReportFile, running
 from hub.config import Settings
-from hub.errors import ConfigurationError, HubError, InputError, StoreInUse, StoreUnavailable
+from hub.domain.people import User
+from hub.entrypoints.people_cli import operator
+from hub.errors import (
+    ConfigurationError,
+    HubError,
+    InputError,
+    NotFound,
+    StoreInUse,
+    StoreUnavailable,
+)
 from hub.feed import FactFeed
 from hub.service import health, queries
 from hub.service.ports import Store
+
+if TYPE_CHECKING:
+    from hub.service.accounts import Accounts
+    from hub.service.reading import Reading
 
 if TYPE_CHECKING:
     from agencies import Bus
@@ -59,7 +72,13 @@ class Wiring(Protocol):
 
     def identities(self) -> Identities: ...
 
+    def accounts(self) -> Accounts: ...
+
+    def reading(self) -> Reading: ...
+
     async def serve(self) -> None: ...
+
+    async def web(self) -> None: ...
 
     def with_settings(self, settings: Settings) -> Wiring: ...
 
@@ -68,6 +87,7 @@ _EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (projections.NotAllowed, 3),
     (StoreUnavailable, 4),
     (StoreInUse, 4),
+    (NotFound, 2),
     (HubError, 2),
 )
 
@@ -111,6 +131,11 @@ def _serve(args: argparse.Namespace, wiring: Wiring) -> int:
     return 0
 
 
+def _web(args: argparse.Namespace, wiring: Wiring) -> int:
+    asyncio.run(wiring.web())
+    return 0
+
+
 def _publish(args: argparse.Namespace, wiring: Wiring) -> int:
     from agencies import publish_lines
 
@@ -120,7 +145,10 @@ def _publish(args: argparse.Namespace, wiring: Wiring) -> int:
     for refusal in report.refused[:_SHOWN_REFUSALS]:
         print(f"refused {refusal}", file=sys.stderr)
     if len(report.refused) > _SHOWN_REFUSALS:
-        print(f"... and {len(report.refused) - _SHOWN_REFUSALS} more refused", file=sys.stderr)
+        print(
+            f"... and {len(report.refused) - _SHOWN_REFUSALS} more refused",
+            file=sys.stderr,
+        )
     print(
         f"published {report.published}, duplicate {report.duplicates}"
         + (f", refused {len(report.refused)}" if report.refused else "")
@@ -156,7 +184,10 @@ def _credentials(args: argparse.Namespace, wiring: Wiring) -> int:
     seed = identity.seed_file.read_bytes()
     if args.out is None:
         sys.stdout.write(seed.decode())
-        print(f"(the seed above is {args.agency}'s secret: keep it out of logs)", file=sys.stderr)
+        print(
+            f"(the seed above is {args.agency}'s secret: keep it out of logs)",
+            file=sys.stderr,
+        )
         return 0
     out = _writable(args.out)
     write_private(out, seed)  # an existing file's looser mode is not kept
@@ -258,11 +289,17 @@ def _import(args: argparse.Namespace, wiring: Wiring) -> int:
     for refusal in report.refusals[:_SHOWN_REFUSALS]:
         print(f"refused {refusal}", file=sys.stderr)
     if len(report.refusals) > _SHOWN_REFUSALS:
-        print(f"... and {len(report.refusals) - _SHOWN_REFUSALS} more refused", file=sys.stderr)
+        print(
+            f"... and {len(report.refusals) - _SHOWN_REFUSALS} more refused",
+            file=sys.stderr,
+        )
     for notice in report.notices[:_SHOWN_REFUSALS]:
         print(f"warning {notice}", file=sys.stderr)
     if len(report.notices) > _SHOWN_REFUSALS:
-        print(f"... and {len(report.notices) - _SHOWN_REFUSALS} more warnings", file=sys.stderr)
+        print(
+            f"... and {len(report.notices) - _SHOWN_REFUSALS} more warnings",
+            file=sys.stderr,
+        )
     print(report.summary())
     return 1 if report.refusals else 0
 
@@ -298,7 +335,10 @@ def _status(args: argparse.Namespace, wiring: Wiring) -> int:
     if args.format == "json":
         _print(status, "json")
     else:
-        _print({k: v for k, v in status.items() if k not in ("serving", "problems")}, "text")
+        _print(
+            {k: v for k, v in status.items() if k not in ("serving", "problems")},
+            "text",
+        )
         for line in _serving_lines(report) if report else ():
             print(line)
         for problem in found:
@@ -341,7 +381,9 @@ def _foi(args: argparse.Namespace, wiring: Wiring) -> int:
     settings = wiring.settings
     if args.list:
         for stat in projections.STATISTICS.values():
-            print(f"{stat.name}  ({stat.tag})\n  figures: {', '.join(stat.figures)}")
+            print(f"{stat.name}  ({stat.tag}): {stat.title}")
+            for name in stat.figures:
+                print(f"  {name}: {stat.label(name)}")
             print(textwrap.fill(stat.definition, 96, initial_indent="  ", subsequent_indent="  "))
         return 0
     if not args.statistic or not args.period:
@@ -351,18 +393,19 @@ def _foi(args: argparse.Namespace, wiring: Wiring) -> int:
         )
     suppress = not args.no_suppression
     projections.check_role(settings.role, suppress=suppress)
-    period = projections.parse_period(args.period)
-    as_of = projections.parse_as_of(args.as_of) if args.as_of else None
-    _, store = _projection(wiring)
-    result = projections.answer(
-        store,
+    result = wiring.reading().foi(
+        _operator(settings),
         args.statistic,
-        period,
-        as_of=as_of,
+        args.period,
+        as_of=args.as_of,
         suppress=suppress,
-        threshold=settings.disclosure_threshold,
+        by=args.by,
     )
     sys.stdout.write(projections.render(result, args.format))
+    held = result["records_held"]
+    if not held["held"]:  # never zeros a script could take for an answer
+        print(f"hub: {held['reason']}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -370,31 +413,32 @@ def _forum(args: argparse.Namespace, wiring: Wiring) -> int:
     month = projections.parse_period(args.month)
     if month.label != args.month or not re.fullmatch(r"\d{4}-\d{2}", args.month):
         raise projections.BadArgument("--month takes a month: YYYY-MM, e.g. 2018-03")
-    hub, store = _caught_up(args, wiring, "forum")
+    _check_partnership(args, wiring, "forum")
+    reading, user = wiring.reading(), _operator(wiring.settings)
     repeat = {"threshold": args.threshold, "window_days": args.window_days}
-    with store.reading():  # the pack and its trend chart from one position
-        pack = projections.forum(store, month, key=queries.forum_key(hub), **repeat)
-        trends = None
-        if args.format == "html":  # the pack's chart of the twelve months to its month
-            trends = projections.trends(store, *projections.year_ending(args.month), **repeat)
-    _emit(projections.render_forum(pack, args.format, trends=trends), args.out)
+    if args.format == "html":  # the printable pack, with its chart of the twelve months
+        _emit(reading.forum_page(user, args.month, **repeat), args.out)
+        return 0
+    pack = reading.forum(user, args.month, **repeat)
+    _emit(projections.render_forum(pack, args.format), args.out)
     return 0
 
 
 def _reconcile(args: argparse.Namespace, wiring: Wiring) -> int:
     projections.check_partnership(wiring.settings.role, "reconcile")
-    period = projections.parse_period(args.period)
-    as_of = projections.parse_as_of(args.as_of) if args.as_of else None
-    hub, store = _projection(wiring)
-    data = projections.unmatched(store, period, key=queries.forum_key(hub), as_of=as_of)
+    data = wiring.reading().reconcile(_operator(wiring.settings), args.period, args.as_of)
     _emit(projections.render_unmatched(data, args.format), args.out)
     return 0
 
 
 def _trends(args: argparse.Namespace, wiring: Wiring) -> int:
-    _, store = _caught_up(args, wiring, "trends")
-    data = projections.trends(
-        store, args.first, args.last, threshold=args.threshold, window_days=args.window_days
+    _check_partnership(args, wiring, "trends")
+    data = wiring.reading().trends(
+        _operator(wiring.settings),
+        args.first,
+        args.last,
+        threshold=args.threshold,
+        window_days=args.window_days,
     )
     if args.chart is not None:
         projections.save_trend_chart(data, args.chart)
@@ -403,22 +447,16 @@ def _trends(args: argparse.Namespace, wiring: Wiring) -> int:
     return 0
 
 
-def _caught_up(
-    args: argparse.Namespace, wiring: Wiring, command: str
-) -> tuple[Store, projections.ProjectionStore]:
-    """The store and the projection, caught up, for a partnership command."""
+def _check_partnership(args: argparse.Namespace, wiring: Wiring, command: str) -> None:
     projections.check_partnership(wiring.settings.role, command)
     if args.threshold < 1 or args.window_days < 1:
         raise projections.BadArgument("--threshold and --window-days must be at least 1")
-    return _projection(wiring)
 
 
-def _projection(wiring: Wiring) -> tuple[Store, projections.ProjectionStore]:
-    """The store and the projection, caught up with it."""
-    hub = wiring.store()
-    store = wiring.projection()
-    projections.catch_up(wiring.feed(), store)
-    return hub, store
+def _operator(settings: Settings) -> User:
+    """The operator at the hub's terminal, read as the role HUB_ROLE stands for: the public
+    (an FOI officer's disclosure-controlled figures) or the partnership (an analyst's)."""
+    return operator("analyst" if settings.role == "internal" else "foi_officer")
 
 
 def _emit(text: str, out: Path | None) -> None:
@@ -546,14 +584,28 @@ def _parser() -> argparse.ArgumentParser:
         "foi",
         help="a Freedom of Information statistic for a period",
         description="A statistic for a period, as the records stand now or stood --as-of a"
-        " time. Periods: 2017/18 (financial year), 2017, 2018-03, 2010-04-06..2011-04-05.",
+        " time. Periods: 2017/18 (financial year), 2017, 2018-03, 2010-04-06..2011-04-05;"
+        " several at once with --by: 2014/15..2017/18 --by year. Exit status 1 when no"
+        " records are held for it (the reason on stderr), never zeros.",
     )
     foi.add_argument("statistic", nargs="?", metavar="STATISTIC")
     foi.add_argument("--period", metavar="P")
-    foi.add_argument("--as-of", metavar="T", help="2019-05-01T09:00:00+01:00, or a date")
+    foi.add_argument(
+        "--by",
+        choices=projections.BY,
+        help="one answer per year (financial years when the range starts on 1 April) or month",
+    )
+    foi.add_argument(
+        "--as-of",
+        metavar="T",
+        help="a date, 2019-05-01 or 01/05/2019 (the end of that day, London time), or a time,"
+        " 2019-05-01T09:00:00+01:00 (without an offset, London time)",
+    )
     foi.add_argument("--format", choices=("json", "csv", "md"), default="md")
     foi.add_argument(
-        "--no-suppression", action="store_true", help="raw small counts (HUB_ROLE=internal)"
+        "--no-suppression",
+        action="store_true",
+        help="raw small counts (HUB_ROLE=internal)",
     )
     foi.add_argument("--list", action="store_true", help="the statistics and their definitions")
     foi.set_defaults(run=_foi)
@@ -632,10 +684,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     credentials.add_argument("agency", choices=contracts.AGENCIES, metavar="AGENCY")
     credentials.add_argument(
-        "--out", type=Path, metavar="FILE", help="written readable by you only; default: stdout"
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="written readable by you only; default: stdout",
     )
     credentials.add_argument(
-        "--new", action="store_true", help="issue new credentials (the old stop working)"
+        "--new",
+        action="store_true",
+        help="issue new credentials (the old stop working)",
     )
     credentials.set_defaults(run=_credentials)
     revoke = actions.add_parser("revoke", help="stop an agency connecting")
@@ -661,6 +718,10 @@ def _parser() -> argparse.ArgumentParser:
     nats_config.add_argument("--tls-ca", type=Path, metavar="FILE", help="clients' CA: required")
     nats_config.set_defaults(run=_nats_config)
 
+    from hub.entrypoints.people_cli import add_commands
+
+    add_commands(commands)
+
     project = commands.add_parser("project", help="bring the projections up to date now")
     project.set_defaults(run=_project)
 
@@ -673,4 +734,13 @@ def _parser() -> argparse.ArgumentParser:
         sub = documents.add_parser(name, help=text)
         sub.add_argument("--out", type=Path)
         sub.set_defaults(run=run)
+
+    web = commands.add_parser(
+        "web",
+        help="the web service alone (read side): pages, the JSON API, /healthz, /metrics",
+        description="Serves the read side at HUB_WEB_ADDR (default 127.0.0.1:8700; its URL in"
+        " HUB_DATA_DIR/web.url) until SIGTERM or Ctrl-C, keeping the projection caught up while"
+        " no hub serve runs. hub serve runs the same service beside ingest. See docs/web.md.",
+    )
+    web.set_defaults(run=_web)
     return parser

@@ -51,7 +51,11 @@ def test_an_answer_is_audited_with_its_user_and_digest(reading: Reading) -> None
         ("fiona", "foi_officer", "foi", "ok")
     ]
     assert entries[0].digest == result["provenance"]["digest"]
-    assert entries[0].what == {"statistic": "missing-occasions", "period": "2018", "suppression": "on"}
+    assert entries[0].what == {
+        "statistic": "missing-occasions",
+        "period": "2018",
+        "suppression": "on",
+    }
 
 
 def test_a_role_is_refused_what_it_may_not_read_and_the_refusal_is_audited(
@@ -80,7 +84,11 @@ def test_a_role_is_refused_what_it_may_not_read_and_the_refusal_is_audited(
 def test_the_partnership_roles_read_the_forum_and_trends(reading: Reading) -> None:
     pack = reading.forum(FORUM, "2018-03", threshold=1)
     assert pack["month"] == "2018-03" and pack["repeat_missing"]
-    assert reading.trends(FORUM, "2018-01", "2018-03")["months"] == ["2018-01", "2018-02", "2018-03"]
+    assert reading.trends(FORUM, "2018-01", "2018-03")["months"] == [
+        "2018-01",
+        "2018-02",
+        "2018-03",
+    ]
     raw = reading.foi(ANALYST, "missing-occasions", "2018", suppress=False)
     assert raw["figures"]["all.total"]["value"] == 12
     with pytest.raises(projections.BadArgument, match="YYYY-MM"):
@@ -127,9 +135,7 @@ def test_a_tampered_audit_row_in_the_database_is_detected(
         reading.foi(FOI, "missing-occasions", period)
     assert reading.audit(AUDITOR)["chain"]["intact"] is True
     db = sqlite3.connect(settings.sqlite_path)
-    (state,) = db.execute(
-        "SELECT state FROM hub_audit WHERE originator_version = 2"
-    ).fetchone()
+    (state,) = db.execute("SELECT state FROM hub_audit WHERE originator_version = 2").fetchone()
     changed = orjson.loads(state)
     changed["what"]["period"] = "2015"  # someone hides what was asked
     with db:

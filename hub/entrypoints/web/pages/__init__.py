@@ -1,0 +1,1 @@
+"""The HTML pages for people, one module per part of the service."""
