@@ -33,11 +33,11 @@ from argon2 import PasswordHasher
 from foi import EPISODE_EVENTS, project
 from forum import build
 
+from hub.adapters.embedded_nats import free_port
 from hub.adapters.passwords import Argon2Hasher
 from hub.bootstrap import build_read_side, build_reading
 from hub.config import Settings
 from hub.domain.people import User
-from hub.entrypoints.web.server import free_port
 from hub.service.accounts import Accounts
 from projections import STATISTICS
 

@@ -136,3 +136,29 @@ class History:
         if result["orphans"] is not None:
             figures["orphans"] = result["orphans"]
         return figures
+
+
+def small_city(history: History) -> None:
+    """Child 1 repeatedly missing from a children's home, two others; CSE and health."""
+    one = {**child(1), "date_of_birth": "2003-06-01"}
+    history.event("care.period_started", "2016-01-01T00:00:00+00:00", child=one)
+    history.event(
+        "care.placement_started",
+        "2016-01-01T00:00:00+00:00",
+        child=one,
+        placement_ref="SC482913",
+        placement_type="childrens_home",
+    )
+    for i, day in enumerate(("2017-03-02", "2018-01-20", "2018-02-11", "2018-03-05", "2018-03-19")):
+        history.episode(
+            f"A{i}",
+            f"{day}T21:00:00+00:00",
+            one,
+            found=f"{day}T23:30:00+00:00",
+            risk="high" if i == 4 else "medium",
+            missing_from={"kind": "placement", "placement_ref": "SC482913"},
+        )
+    history.event("health.concern_raised", "2018-03-06T10:00:00+00:00", child=one, concern="cse")
+    for n, day in ((2, "2018-03-07"), (3, "2018-02-14")):
+        history.episode(f"B{n}", f"{day}T18:00:00+00:00", child(n), found=f"{day}T20:00:00+00:00")
+    history.event("cse.case_opened", "2018-03-08T10:00:00+00:00", child=one, case_ref="CSE-9")

@@ -12,10 +12,20 @@ from pathlib import Path
 import orjson
 import pytest
 
+from hub.adapters.embedded_nats import free_port
+
 
 class HubCommand:
     def __init__(self, data_dir: Path, **env: str) -> None:
-        self.env = {**os.environ, "HUB_DATA_DIR": str(data_dir), "HUB_LOG_LEVEL": "WARNING", **env}
+        # Each hub serve's web service on a port of its own: never the default 8700, which
+        # another test's hub (or a developer's) may hold.
+        self.env = {
+            **os.environ,
+            "HUB_DATA_DIR": str(data_dir),
+            "HUB_LOG_LEVEL": "WARNING",
+            "HUB_WEB_ADDR": f"127.0.0.1:{free_port()}",
+            **env,
+        }
         self.servers: list[subprocess.Popen[bytes]] = []
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:

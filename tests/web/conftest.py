@@ -16,13 +16,14 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hub.adapters.embedded_nats import free_port
 from hub.adapters.passwords import Argon2Hasher
 from hub.bootstrap import build_read_side, build_web
 from hub.config import Settings
-from hub.entrypoints.web.server import WebServer, free_port
+from hub.entrypoints.web.server import WebServer
 from hub.service.accounts import Accounts
 from projections import catch_up
-from tests.history import History, child
+from tests.history import History, child, small_city
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 RECORDED = "2018-05-01T00:00:00+00:00"
@@ -42,28 +43,7 @@ def city(history: History) -> None:
     """Child 1 repeatedly missing from a children's home, with a health concern and a CSE case;
     children 2 and 3 once each; seven children missing in June 2017 and two absent (so in
     2017/18 the two absences are a small count, hidden, and the missing count with them)."""
-    one = {**child(1), "date_of_birth": "2003-06-01"}
-    history.event("care.period_started", "2016-01-01T00:00:00+00:00", child=one)
-    history.event(
-        "care.placement_started",
-        "2016-01-01T00:00:00+00:00",
-        child=one,
-        placement_ref="SC482913",
-        placement_type="childrens_home",
-    )
-    for i, day in enumerate(("2017-03-02", "2018-01-20", "2018-02-11", "2018-03-05", "2018-03-19")):
-        history.episode(
-            f"A{i}",
-            f"{day}T21:00:00+00:00",
-            one,
-            found=f"{day}T23:30:00+00:00",
-            risk="high" if i == 4 else "medium",
-            missing_from={"kind": "placement", "placement_ref": "SC482913"},
-        )
-    history.event("health.concern_raised", "2018-03-06T10:00:00+00:00", child=one, concern="cse")
-    for n, day in ((2, "2018-03-07"), (3, "2018-02-14")):
-        history.episode(f"B{n}", f"{day}T18:00:00+00:00", child(n), found=f"{day}T20:00:00+00:00")
-    history.event("cse.case_opened", "2018-03-08T10:00:00+00:00", child=one, case_ref="CSE-9")
+    small_city(history)
     for i in range(7):
         history.episode(f"J{i}", "2017-06-01T10:00:00+00:00", child(10 + i))
     for i in range(2):

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from hub.adapters.embedded_nats import free_port
 from hub.bootstrap import build_accounts
 from hub.config import Settings
-from hub.entrypoints.web.server import free_port
 from tests.history import History, child
 
 

@@ -20,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from hub.adapters.embedded_nats import free_port
 from hub.entrypoints.web.oidc import candidate_names, configured
-from hub.entrypoints.web.server import WebServer, free_port
+from hub.entrypoints.web.server import WebServer
 from hub.errors import ConfigurationError
 from tests.web.conftest import make_hub
 

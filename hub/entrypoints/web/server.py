@@ -12,15 +12,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
+import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
 from hub.errors import ConfigurationError, HubError, fault_frames
+
+T = TypeVar("T")
 
 log = logging.getLogger("hub.web")
 GRACE = 3.0
@@ -126,7 +129,7 @@ class Beside:
 
     async def _start(self) -> None:
         try:
-            app = await asyncio.to_thread(self.build)
+            app = await _on_daemon_thread(self.build)
             self.server = WebServer(app, self.host, self.port)
             url = await self.server.start()
         except (HubError, OSError) as error:
@@ -147,6 +150,34 @@ class Beside:
             await self.server.close()
 
 
+async def _on_daemon_thread(call: Callable[[], T]) -> T:
+    """``call()`` on a thread of its own that the interpreter does not wait for at exit: the
+    build opens the store, which may be locked or down for as long as the lock timeout, and a
+    ``hub serve`` told to stop must not wait for it (the default executor's threads are
+    joined when the event loop closes)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():  # the start was cancelled meanwhile
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result = call()
+        except BaseException as error:  # handed to the awaiting task, raised there
+            loop.call_soon_threadsafe(settle, None, error)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=run, name="hub-web-build", daemon=True).start()
+    return await done
+
+
 @contextmanager
 def published_url(path: Path, url: str) -> Iterator[None]:
     """``web.url`` in the data folder while the service runs, for scripts on this machine."""
@@ -165,11 +196,3 @@ def stop_requested() -> asyncio.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     return stopping
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now (for tests and benchmarks)."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port

@@ -19,7 +19,7 @@ from PIL import Image
 
 from projections import render_forum, render_trends, trends
 from projections._marking import MARKING
-from tests.history import History, child
+from tests.history import History, child, small_city
 
 PREPARED = dt.datetime(2018, 4, 3, 8, 30, tzinfo=dt.UTC)
 CHART_ONLY = (0x9A, 0xA5, 0xB1)  # the charts' "a year before" / "last month" grey
@@ -97,32 +97,6 @@ def _charts_drawn(html: str, page: Path, tmp_path: Path) -> tuple[str, Image.Ima
     return dom, shot
 
 
-def _city(history: History) -> None:
-    """Child 1 repeatedly missing from a children's home, two others; CSE and health."""
-    one = {**child(1), "date_of_birth": "2003-06-01"}
-    history.event("care.period_started", "2016-01-01T00:00:00+00:00", child=one)
-    history.event(
-        "care.placement_started",
-        "2016-01-01T00:00:00+00:00",
-        child=one,
-        placement_ref="SC482913",
-        placement_type="childrens_home",
-    )
-    for i, day in enumerate(("2017-03-02", "2018-01-20", "2018-02-11", "2018-03-05", "2018-03-19")):
-        history.episode(
-            f"A{i}",
-            f"{day}T21:00:00+00:00",
-            one,
-            found=f"{day}T23:30:00+00:00",
-            risk="high" if i == 4 else "medium",
-            missing_from={"kind": "placement", "placement_ref": "SC482913"},
-        )
-    history.event("health.concern_raised", "2018-03-06T10:00:00+00:00", child=one, concern="cse")
-    for n, day in ((2, "2018-03-07"), (3, "2018-02-14")):
-        history.episode(f"B{n}", f"{day}T18:00:00+00:00", child(n), found=f"{day}T20:00:00+00:00")
-    history.event("cse.case_opened", "2018-03-08T10:00:00+00:00", child=one, case_ref="CSE-9")
-
-
 def _no_identifiers(html: str) -> None:
     assert "LA-1" not in html and "LA-2" not in html and "2003-06-01" not in html
     assert child(1)["ids"]["nhs_number"] not in html
@@ -139,7 +113,7 @@ def _self_contained(html: str) -> None:
 
 
 def test_the_forum_pack_is_one_page_a_browser_renders(history: History, tmp_path: Path) -> None:
-    _city(history)
+    small_city(history)
     pack = history.forum("2018-03")
     year = trends(history.projection, "2017-04", "2018-03")
     html = render_forum(pack, "html", trends=year, prepared=PREPARED)
@@ -177,7 +151,7 @@ def _busy_month(history: History, children: int) -> None:
 def test_the_printed_pack_marks_and_numbers_every_page_and_keeps_headings_with_charts(
     history: History, tmp_path: Path
 ) -> None:
-    _city(history)
+    small_city(history)
     _busy_month(history, 60)
     pack = history.forum("2018-03")
     year = trends(history.projection, "2017-04", "2018-03")
@@ -219,7 +193,7 @@ def test_the_printed_pack_marks_and_numbers_every_page_and_keeps_headings_with_c
 
 
 def test_the_trends_page_shows_each_month_and_its_change(history: History, tmp_path: Path) -> None:
-    _city(history)
+    small_city(history)
     history.forum("2018-03")  # catch up
     data = trends(history.projection, "2018-01", "2018-03")
     assert data["series"]["episodes"] == [1, 2, 3] and data["change"]["episodes"] == [1, 2, 2]
@@ -235,7 +209,7 @@ def test_the_trends_page_shows_each_month_and_its_change(history: History, tmp_p
 
 
 def test_markdown_and_json_carry_the_same_figures(history: History) -> None:
-    _city(history)
+    small_city(history)
     history.forum("2018-03")
     data: dict[str, Any] = trends(history.projection, "2018-03", "2018-03")
     md = render_trends(data, "md")
