@@ -15,7 +15,13 @@ Exceptions (``AgencyError`` and its subclasses) are described in ``agencies._err
 
 from __future__ import annotations
 
-from agencies._errors import AgencyError, FileRefused, PublishFailed, UnknownFormat
+from agencies._errors import (
+    AgencyError,
+    FileRefused,
+    LedgerRefused,
+    PublishFailed,
+    UnknownFormat,
+)
 from agencies._format import Format, Refusal
 from agencies._importer import ImportReport, import_file
 from agencies._plan import Counts
@@ -29,6 +35,7 @@ __all__ = [
     "FileRefused",
     "Format",
     "ImportReport",
+    "LedgerRefused",
     "PublishFailed",
     "PublishReport",
     "Refusal",

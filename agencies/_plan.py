@@ -12,6 +12,9 @@ Each record's facts are compared, role by role, with what the ledger says was pu
 
 Every id is derived with uuid5 from the source, the record's natural key, the role and a
 revision, so the same file imported twice, or re-sent after a crash, derives the same ids.
+The ledger keeps keyed digests only (``agencies._ledger.LedgerKeys``): a record by its
+``ref``, a role by its digest, and what a fact said by keyed digests of the unkeyed ones
+(``digest``), so a ledger sealed from one written in clear compares the same.
 
 A record's plan is a list of actions (``Publish``, ``Correct``, ``Retract``: ``Action``);
 carrying one out (``Planner._take``) makes its ``Outgoing`` message and the ledger's new entry
@@ -43,9 +46,9 @@ class Publish:
     """Publish a record's fact under its role: for the first time, again after a retraction,
     or as the replacement of a fact whose time, type or child changed."""
 
-    key: str
+    key: str  # the record's natural key (its ids are derived from it)
     draft: Draft
-    envelope_digest: str
+    envelope_digest: str  # keyed, as the ledger keeps them
     payload_digest: str
     revision: int  # 0, then one more each time the role's fact is published anew
 
@@ -58,10 +61,10 @@ class Publish:
 class Correct:
     """Replace the payload of the live fact ``target`` with the draft's (``record.corrected``)."""
 
-    key: str
+    key: str  # the record's natural key
     draft: Draft
     target: Entry
-    payload_digest: str
+    payload_digest: str  # keyed, as the ledger keeps it
 
     @property
     def role(self) -> str:
@@ -77,8 +80,8 @@ class Correct:
 class Retract:
     """Withdraw the live fact ``target`` of the record's role (``record.retracted``)."""
 
-    key: str
-    role: str
+    key: str  # the record as the ledger knows it: its ref (``LedgerKeys.ref``)
+    role: str  # the role's digest (``LedgerKeys.role``)
     target: Entry
     reason: str
 
@@ -105,6 +108,8 @@ class Counts:
 
 
 def digest(value: Any) -> str:
+    """The unkeyed digest of a value (canonical JSON): what a correction's id is derived from;
+    the ledger keeps it keyed (``LedgerKeys.digest``)."""
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
@@ -173,16 +178,19 @@ class Planner:
                 " was treated as gone; fix them and import the snapshot again"
             )
             return []
+        keys = self.ledger.keys
+        read = {keys.ref(key) for key in self._first_lines}
+        partial = {keys.head(prefix) for prefix in self.context.partial}
         gone = [
-            key
-            for key in self.ledger.live_keys()
-            if key not in self._first_lines and key.split("\x1f", 1)[0] not in self.context.partial
+            ref
+            for ref in self.ledger.live_refs()
+            if ref not in read and keys.head_of(ref) not in partial
         ]
         retractions = []
-        for key in gone:
-            for role, entry in sorted(self.ledger.roles(key).items()):
+        for ref in gone:
+            for role, entry in sorted(self.ledger.roles(ref).items()):
                 if entry.live:
-                    retraction = Retract(key, role, entry, "no longer in the agency's export")
+                    retraction = Retract(ref, role, entry, "no longer in the agency's export")
                     self._take(retraction)
                     retractions.append(retraction)
             self.counts.retracted += 1
@@ -192,26 +200,35 @@ class Planner:
 
     def _plan(self, key: str, drafts: list[Draft]) -> tuple[str, list[Action]]:
         """What to do for one record, to carry out once its facts are known valid."""
-        entries = self.ledger.roles(key)
+        keys = self.ledger.keys
+        ref = keys.ref(key)
+        entries = self.ledger.roles(ref)
         had_live = any(entry.live for entry in entries.values())
         outcome = "unchanged" if drafts or entries else "empty"
         actions: list[Action] = []
         roles = set()
         for draft in drafts:
-            assert draft.role not in roles, f"{self.fmt.source}: role {draft.role} twice"
-            roles.add(draft.role)
-            envelope_digest = digest(
-                [draft.event_type, draft.occurred_at.isoformat(), (draft.child or {}).get("ids")]
+            role = keys.role(draft.role)
+            assert role not in roles, f"{self.fmt.source}: a role twice"
+            roles.add(role)
+            envelope_digest = keys.digest(
+                digest(
+                    [
+                        draft.event_type,
+                        draft.occurred_at.isoformat(),
+                        (draft.child or {}).get("ids"),
+                    ]
+                )
             )
-            payload_digest = digest(draft.payload)
-            entry = entries.get(draft.role)
+            payload_digest = keys.digest(digest(draft.payload))
+            entry = entries.get(role)
             if entry is None or not entry.live:
                 revision = 0 if entry is None else entry.revision + 1
                 actions.append(Publish(key, draft, envelope_digest, payload_digest, revision))
                 outcome = _worse(outcome, "progressed" if had_live else "published")
             elif entry.envelope_digest != envelope_digest:
                 reason = "replaced: its time or child changed"
-                actions.append(Retract(key, draft.role, entry, reason))
+                actions.append(Retract(ref, role, entry, reason))
                 revision = entry.revision + 1
                 actions.append(Publish(key, draft, envelope_digest, payload_digest, revision))
                 outcome = "corrected"
@@ -221,7 +238,7 @@ class Planner:
         for role, entry in sorted(entries.items()):
             if entry.live and role not in roles:
                 reason = "no longer implied by the agency's record"
-                actions.append(Retract(key, role, entry, reason))
+                actions.append(Retract(ref, role, entry, reason))
                 outcome = "corrected"
         return outcome, actions
 
@@ -248,7 +265,11 @@ class Planner:
         else:
             self.counts.retractions += 1
             entry = replace(action.target, live=False)
-        self.ledger.put(action.key, action.role, entry)
+        if isinstance(action, Retract):
+            self.ledger.put(action.key, action.role, entry)
+        else:
+            keys = self.ledger.keys
+            self.ledger.put(keys.ref(action.key), keys.role(action.role), entry)
 
     # -- messages --------------------------------------------------------------------------
 
@@ -274,7 +295,7 @@ class Planner:
                     action.role,
                     "corrected",
                     str(action.revision),
-                    action.payload_digest,
+                    digest(action.draft.payload),
                 ),
                 "record.corrected",
                 target.occurred_at,

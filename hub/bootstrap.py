@@ -12,6 +12,7 @@ import contextlib
 import functools
 import importlib
 import logging
+import os
 import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,8 +23,10 @@ import projections
 from hub.adapters.application import HubApplication
 from hub.adapters.bus_identities import HUB, Identities
 from hub.adapters.bus_login import BusLogin, tls_context
-from hub.adapters.embedded_nats import EmbeddedNats
+from hub.adapters.embedded_nats import EmbeddedNats, jetstream_key
 from hub.adapters.feed import StoreFeed
+from hub.adapters.file_modes import tighten
+from hub.adapters.keyring import MasterKey
 from hub.adapters.lease import WriterLease
 from hub.adapters.passwords import Argon2Hasher
 from hub.adapters.report_file import ReportFile
@@ -35,6 +38,7 @@ from hub.service.accounts import Accounts
 from hub.service.audit import AuditLog
 from hub.service.ingest import IngestService
 from hub.service.ordered import Recorder
+from hub.service.privacy import Privacy, Retention, privacy_pseudonyms
 from hub.service.reading import Reading
 from hub.service.register import GivenAnswers, Register
 from projections import ProjectionStore
@@ -63,7 +67,8 @@ def build_application(settings: Settings) -> HubApplication:
 
 
 def build_store(settings: Settings) -> EventStore:
-    return EventStore(build_application(settings))
+    master = MasterKey(settings.master_key_file, settings.default_master_key)
+    return EventStore(build_application(settings), master)
 
 
 def build_feed(settings: Settings) -> FactFeed:
@@ -101,6 +106,25 @@ def build_reading(settings: Settings, *, catch_up: bool = False) -> Reading:
         GivenAnswers(tables.given),
         threshold=settings.disclosure_threshold,
         refresh=refresh,
+    )
+
+
+def build_privacy(settings: Settings) -> Privacy:
+    """Erasure, subject access and retention (docs/privacy.md), the projection caught up
+    before each."""
+    store, feed = build_store(settings), build_feed(settings)
+    return Privacy(
+        store,
+        build_projection(settings),
+        store.keyring,
+        AuditLog(build_read_side(settings).audit),
+        functools.partial(privacy_pseudonyms, store),
+        retention=Retention(
+            looked_after_age=settings.retention_looked_after_age,
+            looked_after_no_dob_years=settings.retention_looked_after_no_dob_years,
+            years=settings.retention_years,
+        ),
+        refresh=functools.partial(projections.catch_up, feed),
     )
 
 
@@ -172,11 +196,14 @@ def nats_server(settings: Settings) -> Iterator[str]:
     if settings.nats_url:
         yield settings.nats_url
         return
+    previous = settings.jetstream_previous_key_file
     embedded = EmbeddedNats(
         settings.nats_dir,
         identities=build_identities(settings),
         sync=settings.nats_sync,
         stream=settings.stream,
+        key=jetstream_key(settings.jetstream_key_path),  # its files encrypted at rest
+        previous_key=jetstream_key(previous, make=False) if previous else None,
     )
     with embedded as server:
         log.info("started embedded nats-server on %s", server.url)
@@ -402,6 +429,7 @@ async def serve_web(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``hub`` command."""
+    os.umask(0o077)  # before anything is written: the hub's files are its owner's alone
     from hub.entrypoints import cli
 
     return cli.main(argv, Wiring)
@@ -412,9 +440,15 @@ class Wiring:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # A data folder made before the umask: no file in it readable by others from now on.
+        tighten(settings.data_dir, settings.projection_file, settings.ledger_file)
 
     def store(self) -> EventStore:
         return build_store(self.settings)
+
+    def lease(self) -> WriterLease:
+        """The store's writer lease: held, no hub serve writes (StoreInUse if one does)."""
+        return build_lease(self.settings)
 
     def feed(self) -> FactFeed:
         return build_feed(self.settings)
@@ -436,6 +470,9 @@ class Wiring:
 
     def reading(self) -> Reading:
         return build_reading(self.settings, catch_up=True)
+
+    def privacy(self) -> Privacy:
+        return build_privacy(self.settings)
 
     async def serve(self) -> None:
         await serve(self.settings)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import ConfigurationError
@@ -55,6 +56,28 @@ class Settings(BaseSettings):
         description="times a correction whose target is not held is retried, ack_wait apart",
     )
     lock_timeout: int = Field(default=30, ge=1, description="seconds to wait for a locked store")
+    # How long NATS keeps what it holds (docs/privacy.md): no longer than the hub needs it.
+    stream_max_age: float = Field(
+        default=7 * 86_400,
+        gt=0,
+        description="seconds the events stream keeps a message (7 days): at least the duplicate"
+        " window and the redelivery window, ack_wait x (target_retries + 1)",
+    )
+    notices_max_age: float = Field(
+        default=30 * 86_400,
+        gt=0,
+        description="seconds the notices stream keeps a reject notice or notification (30 days)",
+    )
+    jetstream_key_file: Path | None = Field(
+        default=None,
+        description="the key the embedded nats-server encrypts its JetStream files with; unset:"
+        " keys/jetstream.key in data_dir, made at first start, readable by its owner only",
+    )
+    jetstream_previous_key_file: Path | None = Field(
+        default=None,
+        description="the key those files were encrypted with before, for one start with a new"
+        " HUB_JETSTREAM_KEY_FILE (the server re-encrypts them with the new one)",
+    )
     shutdown_grace: float = Field(
         default=15.0,
         gt=0,
@@ -74,6 +97,12 @@ class Settings(BaseSettings):
         default=None,
         pattern=r"^[EWSN][0-9]{8}$",
         description="the council's own LA code (E06000016): the DfE rules that need it run",
+    )
+    master_key_file: Path | None = Field(
+        default=None,
+        description="the master key (32 random bytes in base64, `hub keys new --out F`) that"
+        " wraps the store's data keys; unset: keys/master.key in data_dir, made at first use"
+        " (production keeps it elsewhere: another volume or a secrets manager's mount)",
     )
     import_ledger: Path | None = Field(
         default=None,
@@ -107,6 +136,25 @@ class Settings(BaseSettings):
         default=None, description="a file holding the hub's client secret at that provider"
     )
 
+    # Retention (docs/privacy.md): what `hub retention` shreds, and when.
+    retention_looked_after_age: int = Field(
+        default=75,
+        ge=18,
+        description="a looked-after child's records are kept to this birthday (Care Planning,"
+        " Placement and Case Review (England) Regulations 2010, reg. 50)",
+    )
+    retention_looked_after_no_dob_years: int = Field(
+        default=75,
+        ge=1,
+        description="... and, with no date of birth known, this long after the last record",
+    )
+    retention_years: int = Field(
+        default=25,
+        ge=1,
+        description="every other child's records: kept this long after the last record (the"
+        " partnership's policy: its data protection officer confirms it)",
+    )
+
     @property
     def web_host_port(self) -> tuple[str, int]:
         host, _, port = self.web_addr.rpartition(":")
@@ -120,6 +168,38 @@ class Settings(BaseSettings):
     @property
     def web_secret_path(self) -> Path:
         return self.web_secret_file or self.data_dir / "web-secret"
+
+    @model_validator(mode="after")
+    def _streams_kept_long_enough(self) -> Settings:
+        redelivery = self.ack_wait * (self.target_retries + 1)
+        if self.stream_max_age < max(self.duplicate_window, redelivery):
+            raise ValueError(
+                f"HUB_STREAM_MAX_AGE ({self.stream_max_age:g}s) must be at least the duplicate"
+                f" window ({self.duplicate_window:g}s) and the redelivery window, ack_wait x"
+                f" (target_retries + 1) ({redelivery:g}s)"
+            )
+        if self.notices_max_age < self.duplicate_window:
+            raise ValueError(
+                f"HUB_NOTICES_MAX_AGE ({self.notices_max_age:g}s) must be at least the duplicate"
+                f" window ({self.duplicate_window:g}s)"
+            )
+        return self
+
+    @property
+    def jetstream_key_path(self) -> Path:
+        """The embedded nats-server's JetStream key (beside the master key by default)."""
+        return self.jetstream_key_file or self.data_dir / "keys" / "jetstream.key"
+
+    @property
+    def jetstream_files(self) -> Path | None:
+        """Where the embedded nats-server keeps its streams' files; None for an operator's
+        server (``HUB_NATS_URL``), whose files the hub cannot see."""
+        return None if self.nats_url else self.nats_dir / "jetstream"
+
+    @property
+    def default_master_key(self) -> Path:
+        """Where the master key is made at first use when ``HUB_MASTER_KEY_FILE`` is unset."""
+        return self.data_dir / "keys" / "master.key"
 
     @property
     def sqlite_path(self) -> Path:
@@ -169,6 +249,7 @@ class Settings(BaseSettings):
 
     def store_env(self) -> dict[str, str]:
         """The eventsourcing library's settings for this store."""
+        refuse_library_cipher()
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             return {
@@ -193,3 +274,20 @@ class Settings(BaseSettings):
             "HUB_POSTGRES_SCHEMA": schema,
             "HUB_POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
         }
+
+
+_LIBRARY_CIPHER = ("CIPHER_KEY", "CIPHER_TOPIC", "HUB_CIPHER_KEY", "HUB_CIPHER_TOPIC")
+
+
+def refuse_library_cipher() -> None:
+    """The eventsourcing library's own encryption (``CIPHER_KEY``) is not the hub's: it needs a
+    package the hub does not ship (a traceback at the first read), seals every row under one key
+    (no child's data can be erased alone), hides what the figures are derived from, and cannot
+    read a store written without it."""
+    given = [name for name in _LIBRARY_CIPHER if os.environ.get(name)]
+    if given:
+        raise ConfigurationError(
+            f"{given[0]} is set: the hub does not use the event store library's cipher. The hub"
+            " encrypts what identifies a child itself, under HUB_MASTER_KEY_FILE (see"
+            f" docs/privacy.md); unset {' and '.join(given)}"
+        )

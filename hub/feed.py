@@ -24,7 +24,10 @@ class StoredFact:
     """One agency event as the hub recorded it.
 
     ``recorded_us`` is when the hub recorded it (microseconds since 1970-01-01 UTC; each
-    batch strictly later than the last). ``body`` is the event exactly as the agency sent it.
+    batch strictly later than the last). ``body`` is the event's *derivation view*
+    (``hub.domain.privacy.view``): envelope, payload and the month of birth as ``child.born``
+    (``YYYY-MM-01``), with no identifier, name, exact date of birth or free text (the original
+    is sealed in the store); facts stored before sealing give the body as the agency sent it.
     ``child_id`` is the hub child it is about; ``joined_child_ids`` the hub children it showed
     to be the same child; for ``identity.linked``/``identity.unlinked``, ``other_child_id`` and
     ``other_joined_child_ids`` are the other side's.

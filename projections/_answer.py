@@ -256,7 +256,7 @@ def _answer(
     inputs = {
         "statistic": stat.name,
         "definition": stat.tag,
-        "derivation": _schema.VERSION,
+        "derivation": _schema.DERIVATION,
         "period": [period.start.isoformat(), period.end.isoformat()],
         "position": position,
         "chain": snapshot.chain.hex(),

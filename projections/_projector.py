@@ -124,9 +124,8 @@ class Projector:
         group = fact.group
         if not self.store.add_fact(fact, group):
             return  # a duplicate: counted once
-        if child and (born := (stored.body.get("child") or {}).get("date_of_birth")):
-            day = day_number(dt.date.fromisoformat(born))
-            self.store.note_born(event_id, child, day, position)
+        if child and (born := _born(stored.body)):
+            self.store.note_born(event_id, child, day_number(born), position)
         if group in self.groups:
             self.groups[group].append(fact)
         if child:
@@ -182,6 +181,17 @@ class Projector:
         if target.child and target.agency == LA:
             self.store.recount_known(target.child)
             touched.children.add(target.child)
+
+
+def _born(body: dict[str, object]) -> dt.date | None:
+    """The month of birth the fact states, as its first day: the view's ``born``
+    (``YYYY-MM-01``), or a fact stored before sealing's ``date_of_birth``, made as coarse.
+    The forum's age bands, on a month's last day, come out the same from either."""
+    child = body.get("child")
+    if not isinstance(child, dict):
+        return None
+    born = child.get("born") or child.get("date_of_birth")
+    return dt.date.fromisoformat(born[:7] + "-01") if isinstance(born, str) else None
 
 
 class _Rederivation:

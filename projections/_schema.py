@@ -9,8 +9,14 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "8"
-"""Bump when what the projector derives changes: a different version is rebuilt from zero."""
+VERSION = "9"
+"""Bump when what the projector derives changes: a different version is rebuilt from zero.
+(9: ``born`` holds the month of birth's first day, not the date, so no projection made
+earlier keeps an exact date of birth.)"""
+DERIVATION = "8"
+"""What the statistics' figures are derived by, in every answer's provenance digest: bump it
+when a figure could change. Version 9 changed no figure (only ``born``, which the forum reads
+on a month's last day), so answers keep their digests."""
 
 _VERSIONED = {
     "episode": (

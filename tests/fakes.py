@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import datetime as dt
+import secrets
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +28,7 @@ import orjson
 from eventsourcing.domain import DomainEvent
 
 import contracts
+from hub.adapters.keyring import DataKeys, FixedMaster, KeyRow
 from hub.domain.events import FactRecorded, IdentifierRegistered, KeyGenerated, MessageRejected
 from hub.domain.intake import Inbound
 from hub.errors import StoreConflict, StoreUnavailable
@@ -151,6 +154,63 @@ class MemoryReadSide:
         pass
 
 
+class MemoryKeyTable:
+    """``hub_data_keys`` in memory: rows keyed by (owner, version), tombstones kept."""
+
+    def __init__(self, faults: Faults | None = None) -> None:
+        self._faults = faults or Faults()
+        self._rows: dict[tuple[str, int], KeyRow] = {}
+        self.shredded_at: dict[tuple[str, int], str] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, owners: Collection[str]) -> list[KeyRow]:
+        self._faults.check("keyring.rows")
+        wanted = set(owners)
+        with self._lock:
+            return [row for row in self._rows.values() if row.owner in wanted]
+
+    def insert(self, rows: Sequence[KeyRow], created_at: str) -> None:
+        self._faults.check("keyring.insert")
+        with self._lock:
+            for row in rows:
+                self._rows.setdefault((row.owner, row.version), row)
+
+    def shred(self, owners: Collection[str], at: str) -> int:
+        self._faults.check("keyring.shred")
+        wanted, count = set(owners), 0
+        with self._lock:
+            for key, row in list(self._rows.items()):
+                if row.owner in wanted and row.wrapped is not None:
+                    self._rows[key] = dataclasses.replace(row, wrapped=None)
+                    self.shredded_at[key] = at
+                    count += 1
+        return count
+
+    def rewrap(self, rewrap: Callable[[KeyRow], bytes], master_key_id: str) -> int:
+        self._faults.check("keyring.rewrap")
+        with self._lock:
+            live = {key: row for key, row in self._rows.items() if row.wrapped is not None}
+            done = {  # all or none, as one transaction
+                key: dataclasses.replace(row, wrapped=rewrap(row), master_key_id=master_key_id)
+                for key, row in live.items()
+            }
+            self._rows.update(done)
+        return len(done)
+
+    def master_key_ids(self) -> set[str]:
+        self._faults.check("keyring.master_key_ids")
+        with self._lock:
+            return {row.master_key_id for row in self._rows.values() if row.wrapped is not None}
+
+
+class MemoryKeyring(DataKeys):
+    """The Keyring port in memory: real AES-GCM, the same logic as ``SqlKeyring``, on a
+    ``MemoryKeyTable``; checked by the same contract tests (test_keyring_port.py)."""
+
+    def __init__(self, master: bytes | None = None, faults: Faults | None = None) -> None:
+        super().__init__(MemoryKeyTable(faults), FixedMaster(master or secrets.token_bytes(32)))
+
+
 class MemoryFacts:
     """The log of facts (``Facts``): positions 1, 2, 3... assigned at append."""
 
@@ -248,6 +308,7 @@ class MemoryStore:
         )
         self.rejections: MemoryRecords[MessageRejected] = MemoryRecords("rejections", self.faults)
         self.keys: MemoryRecords[KeyGenerated] = MemoryRecords("keys", self.faults)
+        self.keyring = MemoryKeyring()  # its own faults: the store's count calls as before
 
     @property
     def down(self) -> bool:

@@ -6,12 +6,18 @@ Given the parties' identities, it runs with the hub's configuration (``nats_conf
 connection authenticated, each agency confined to its own subjects, writes synced to disk
 before they are acknowledged. ``reload_accounts`` applies a changed set of identities (an
 agency revoked or re-issued) to a running server, from any process on the host.
+
+Given a key, its JetStream files are encrypted at rest (``jetstream_key`` makes one at the
+first start, readable by its owner only); the key reaches the server through its environment,
+never through ``nats.conf``.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -45,8 +51,16 @@ class EmbeddedNats:
         tls: nats_config.Tls | None = None,
         sync: str = "always",
         stream: str = "SAFEGUARDING",
+        key: str | None = None,
+        previous_key: str | None = None,
     ) -> None:
+        if key is None and previous_key is not None:
+            raise ValueError("a previous JetStream key without a current one")
+        if key is not None and identities is None:
+            raise ValueError("JetStream encryption needs the hub's configuration (identities)")
         self.store_dir = store_dir
+        self.key = key
+        self.previous_key = previous_key
         self.stream = stream
         self.port = port or free_port()
         self.identities = identities
@@ -63,7 +77,12 @@ class EmbeddedNats:
         write_accounts(self.store_dir, self.identities, self.stream)
         conf = self.store_dir / "nats.conf"
         server = nats_config.server_conf(
-            self.store_dir, port=self.port, sync=self.sync, tls=self.tls
+            self.store_dir,
+            port=self.port,
+            sync=self.sync,
+            tls=self.tls,
+            encrypted=self.key is not None,
+            previous_key=self.previous_key is not None,
         )
         write_private(conf, server.encode())
         return ["-c", str(conf), "-P", str(self.store_dir / "nats.pid")]
@@ -71,10 +90,20 @@ class EmbeddedNats:
     def start(self, timeout: float = 10.0) -> str:
         self.store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         log = self.store_dir / "nats-server.log"
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in (nats_config.KEY_VARIABLE, nats_config.PREVIOUS_KEY_VARIABLE)
+        }
+        if self.key is not None:
+            env[nats_config.KEY_VARIABLE] = self.key
+        if self.previous_key is not None:
+            env[nats_config.PREVIOUS_KEY_VARIABLE] = self.previous_key
         self.process = subprocess.Popen(
             [str(nats_server_path()), *self._arguments(), "-l", str(log)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=env,  # the keys, if any: readable by this user only (/proc/<pid>/environ)
             # Its own session: a Ctrl-C meant for the hub must not stop the server before the
             # hub has drained its connection; the hub stops it last. If the hub is killed
             # outright, the server gets SIGTERM and shuts down cleanly instead of lingering.
@@ -120,6 +149,38 @@ class EmbeddedNats:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+KEY_FORM = re.compile(r"[A-Za-z][A-Za-z0-9]{31,}")
+"""What a JetStream key file holds: nats-server reads the variable's value as a configuration
+token, so a value starting with a digit, or holding spaces or ``#``, would be misread."""
+
+
+def jetstream_key(path: Path, *, make: bool = True) -> str:
+    """The JetStream key kept in ``path``; ``make``: one is made when there is none (random,
+    256 bits, in a file only its owner may read, in a folder only its owner may open)."""
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        if not make:
+            raise ConfigurationError(f"the JetStream key file {path} does not exist") from None
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        made = f"k{secrets.token_hex(32)}\n".encode()
+        partial = path.with_name(f".{path.name}.{os.getpid()}.new")
+        write_private(partial, made)
+        try:
+            os.link(partial, path)  # never over a key another process made meanwhile
+        except FileExistsError:
+            return jetstream_key(path, make=False)
+        finally:
+            partial.unlink()
+        return made.decode().strip()
+    if not KEY_FORM.fullmatch(key):
+        raise ConfigurationError(
+            f"the JetStream key in {path} is not one nats-server reads as given: a letter then"
+            " at least 31 letters or digits (e.g. k followed by `openssl rand -hex 32`)"
+        )
+    return key
 
 
 def write_accounts(store_dir: Path, identities: Identities, stream: str) -> None:

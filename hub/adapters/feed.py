@@ -1,9 +1,11 @@
 """The hub's read port (``hub.feed.FactFeed``) over the event store.
 
-Facts are stored as plain orjson (no cipher, no compression), so they are read straight from
-the row: the library's mapper would first rebuild the whole event object, which costs several
-times more than a projector applying it. The tagged-JSON knowledge stays here, beside the
-transcoder that writes it (``hub.adapters.transcoder``).
+Facts are stored as plain orjson (no library cipher, no compression: the identifying parts
+are sealed per child inside the row, ``hub.domain.privacy``, and the feed gives only the
+derivation view), so they are read straight from the row: the library's mapper would first
+rebuild the whole event object, which costs several times more than a projector applying it.
+The tagged-JSON knowledge stays here, beside the transcoder that writes it
+(``hub.adapters.transcoder``).
 """
 
 from __future__ import annotations

@@ -15,6 +15,16 @@ the publisher gets "no responders", not a silent loss. Once the notices stream e
 older than this one cannot start against that NATS (FastStream would add ``safeguarding.v1.>``
 back, which overlaps it): to roll back, delete ``<HUB_STREAM>_NOTICES`` first.
 
+Each stream keeps a message only as long as the hub needs it (``max_age``: the events stream
+``HUB_STREAM_MAX_AGE``, 7 days, long enough to outlast the duplicate and redelivery windows and
+an outage of the hub; the notices stream ``HUB_NOTICES_MAX_AGE``, 30 days), set when a stream is
+created and brought back to the setting on an existing one.
+
+A stream the server does not show is re-created, unless its files are still on the embedded
+server's disk: that is a server that cannot read them (a JetStream key other than the one they
+were written with), and an empty stream made over them would hide what they hold
+(``StreamUnreadable``). A stream deleted through the API leaves no files.
+
 Every message is acknowledged on its own (``AckPolicy.EXPLICIT``), after the batch it came in
 is committed, so a message fetched but not stored is redelivered after ``ack_wait``.
 ``max_ack_pending`` leaves room for two batches in flight (one stored while the next is
@@ -24,6 +34,7 @@ fetched) and for messages stranded by a dropped connection.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import nats
 from faststream.nats import JStream
@@ -39,6 +50,29 @@ from hub.config import Settings
 from hub.errors import ConfigurationError
 
 log = logging.getLogger("hub.consumer")
+
+
+class StreamUnreadable(ConfigurationError):
+    """A stream's files are on disk but the server does not show the stream."""
+
+    def __init__(self, name: str, files: Path) -> None:
+        super().__init__(
+            f"stream {name} is not shown by nats-server, but its files are in {files}: most"
+            " likely the JetStream key is not the one they were written with (HUB_JETSTREAM_KEY"
+            "_FILE; give the old one as HUB_JETSTREAM_PREVIOUS_KEY_FILE). The hub does not make"
+            " an empty stream over them"
+        )
+        self.name = name
+
+
+def stream_files(settings: Settings, name: str) -> Path | None:
+    """The folder of the embedded server's files for stream ``name``, if it is on disk."""
+    root = settings.jetstream_files
+    if root is None:
+        return None
+    for meta in root.glob(f"*/streams/{name}/meta.inf"):  # one account folder: HUB (or $G)
+        return meta.parent
+    return None
 
 
 def event_subjects() -> list[str]:
@@ -83,33 +117,41 @@ async def declare_streams(url: str, settings: Settings, login: BusLogin) -> None
 
 
 async def ensure_streams(js: JetStreamContext, settings: Settings) -> list[str]:
-    """Create either stream that is missing, or bring its subjects and duplicate window up to
-    date; return the names of those created."""
+    """Create either stream that is missing, or bring its subjects, duplicate window and age
+    limit up to date; return the names of those created. Raises ``StreamUnreadable`` rather
+    than create a stream whose files are on disk."""
     created = []
-    for name, subjects in (
-        (settings.stream, event_subjects()),
-        (notices_stream(settings), notice_subjects()),
+    for name, subjects, max_age in (
+        (settings.stream, event_subjects(), settings.stream_max_age),
+        (notices_stream(settings), notice_subjects(), settings.notices_max_age),
     ):
         try:
             held = (await js.stream_info(name)).config
         except NotFoundError:
+            files = stream_files(settings, name)
+            if files is not None:
+                raise StreamUnreadable(name, files) from None
             await js.add_stream(
                 StreamConfig(
                     name=name,
                     subjects=subjects,
                     storage=StorageType.FILE,
                     duplicate_window=settings.duplicate_window,
+                    max_age=max_age,
                 )
             )
             created.append(name)
             continue
-        if sorted(held.subjects or ()) != sorted(subjects) or (
-            held.duplicate_window != settings.duplicate_window
+        if (
+            sorted(held.subjects or ()) != sorted(subjects)
+            or held.duplicate_window != settings.duplicate_window
+            or abs((held.max_age or 0) - max_age) > 0.001
         ):
-            # Only what the hub owns changes: limits and replicas an operator set stay.
-            log.info("updating stream %s to subjects %s", name, subjects)
+            # Only what the hub owns changes: other limits and replicas an operator set stay.
+            log.info("updating stream %s to subjects %s, max age %gs", name, subjects, max_age)
             held.subjects = subjects
             held.duplicate_window = settings.duplicate_window
+            held.max_age = max_age
             await js.update_stream(held)
     notices = notices_stream(settings)
     for agency in contracts.AGENCIES:

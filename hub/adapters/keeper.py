@@ -6,6 +6,11 @@ stay gone until a restart: publishers were refused (``NoStreamResponseError``) a
 nothing. Every ``check`` re-creates a missing stream or consumer, with the hub's own
 configuration, and says so once at ERROR: what the deleted stream held and the hub had not
 stored is gone from NATS, and only its agencies can send it again.
+
+A stream whose files are still on the embedded server's disk is not re-created
+(``jetstream.StreamUnreadable``: the server cannot read them, most likely a wrong JetStream
+key): the check says so once at ERROR, keeps it in ``unreadable`` (a health problem), and
+raises.
 """
 
 from __future__ import annotations
@@ -43,13 +48,22 @@ class StreamKeeper:
         self.settings = settings
         self.login = login
         self.recreated = 0
+        self.unreadable: str | None = None  # why a stream's files cannot be read, while so
         self._client: Client | None = None
 
     async def check(self) -> Backlog:
         """Re-create what is missing, then read the consumer's backlog. Raises nats-py's
         errors while NATS cannot be reached."""
         js = (await self._connect()).jetstream()
-        for name in await jetstream.ensure_streams(js, self.settings):
+        try:
+            created = await jetstream.ensure_streams(js, self.settings)
+        except jetstream.StreamUnreadable as error:
+            if self.unreadable is None:
+                log.error("%s", error)
+            self.unreadable = str(error)
+            raise
+        self.unreadable = None
+        for name in created:
             self.recreated += 1
             log.error(
                 "stream %s was missing (deleted?): re-created it; events it held that were not"

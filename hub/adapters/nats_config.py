@@ -25,6 +25,12 @@ import contracts
 from hub.adapters.bus_identities import HUB
 
 NOTICES_CONSUMER = "notices_{agency}"
+KEY_VARIABLE = "HUB_JETSTREAM_KEY"
+"""The environment variable that gives nats-server the key its JetStream files are encrypted
+with: the configuration names the variable, never the key."""
+PREVIOUS_KEY_VARIABLE = "HUB_JETSTREAM_PREVIOUS_KEY"
+"""... and the key they were encrypted with before, while a new one takes over."""
+CIPHER = "chachapoly"
 
 
 def inbox_prefix(role: str) -> str:
@@ -54,9 +60,18 @@ def server_conf(
     accounts_file: str = "accounts.conf",
     sync: str = "always",
     tls: Tls | None = None,
+    encrypted: bool = False,
+    previous_key: bool = False,
 ) -> str:
     """The server's own settings; the parties are in ``accounts_file`` beside it, so revoking
-    one rewrites that file alone and reloads the server."""
+    one rewrites that file alone and reloads the server.
+
+    ``encrypted``: JetStream's files (every message the agencies sent, until it ages out) are
+    encrypted at rest with the key in ``$HUB_JETSTREAM_KEY``, read from the server's
+    environment (an unset variable stops the server at start); ``previous_key`` also names
+    ``$HUB_JETSTREAM_PREVIOUS_KEY``, the key they were written with, so a new key takes over
+    (the server re-encrypts them at start). A stream written in clear is encrypted at the
+    first start with a key."""
     lines = [
         "# Written by the safeguarding hub (hub nats-config, or hub serve's embedded server).",
         f"listen: {_quote(f'{host}:{port}')}",
@@ -66,8 +81,12 @@ def server_conf(
         # Acknowledge a write only once it is on disk: the default syncs every two minutes,
         # so a power cut could lose what an agency's ledger already records as sent.
         f"  sync_interval: {sync}",
-        "}",
     ]
+    if encrypted:
+        lines += [f"  cipher: {CIPHER}", f"  key: ${KEY_VARIABLE}"]
+        if previous_key:
+            lines.append(f"  prev_encryption_key: ${PREVIOUS_KEY_VARIABLE}")
+    lines.append("}")
     if tls is not None:
         lines += [
             "tls {",

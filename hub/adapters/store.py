@@ -3,7 +3,10 @@
 - the application's own table: the facts, in order; its notification id is the position;
 - ``<name>_identifiers``: the identity registry (identifier digest -> hub child);
 - ``<name>_rejections``: messages that were not valid events;
-- ``<name>_keys``: the secrets the hub generated for itself;
+- ``<name>_keys``: the secrets the hub generated for itself, in clear (stores made before the
+  keyring; read to adopt the pseudonym secret);
+- ``hub_data_keys``: the keyring, data keys wrapped under the master key (plain SQL,
+  ``hub.adapters.keyring``), its rows updated when shredded or rewrapped;
 - ``<name>_people``, ``<name>_audit``, ``<name>_published``, ``<name>_given``: the read side's
   users, its audit chain, the register of published figures and the public answers given
   (streams of versioned events, ``StreamTable``).
@@ -34,6 +37,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 from psycopg.sql import SQL, Identifier
 
 from hub.adapters.application import HubApplication
+from hub.adapters.keyring import MasterKey, MasterSource, SqlKeyring
 from hub.adapters.sqlite_recorder import SQLiteBatchRecorder
 from hub.domain.events import FactRecorded, IdentifierRegistered, KeyGenerated, MessageRejected
 from hub.errors import StoreConflict, StoreUnavailable
@@ -203,12 +207,13 @@ class StreamTable(RecorderTable[E]):
 class EventStore:
     """The hub's tables in the application's database (``hub.service.ports.Store``)."""
 
-    def __init__(self, app: HubApplication) -> None:
+    def __init__(self, app: HubApplication, master: MasterSource | None = None) -> None:
         self.app = app
         self.facts = FactTable(app.recorder, app.mapper, app)
         self.identifiers: RecorderTable[IdentifierRegistered] = _side_table(app, "identifiers")
         self.rejections: RecorderTable[MessageRejected] = _side_table(app, "rejections")
         self.keys: RecorderTable[KeyGenerated] = _side_table(app, "keys")
+        self.keyring = SqlKeyring(_datastore(app), master or _default_master(app))
 
     def close(self) -> None:
         self.app.close()
@@ -227,6 +232,24 @@ class ReadSideStore:
 
     def close(self) -> None:
         self.app.close()
+
+
+def _datastore(app: HubApplication) -> Any:
+    factory = app.factory
+    if isinstance(factory, (SQLiteFactory, PostgresFactory)):
+        return factory.datastore
+    raise TypeError(f"unsupported persistence module: {type(factory).__module__}")
+
+
+def _default_master(app: HubApplication) -> MasterSource:
+    """Without settings (a test's store): ``keys/master.key`` beside a SQLite database."""
+    from pathlib import Path
+
+    name = app.env.get("SQLITE_DBNAME") or ""
+    if not name or name.startswith(":memory:") or "mode=memory" in name:
+        raise TypeError("give EventStore its master key source")
+    folder = Path(name).parent
+    return MasterKey(None, folder / "keys" / "master.key")
 
 
 T = TypeVar("T", bound=RecorderTable[Any])

@@ -71,7 +71,10 @@ def _as_uuid_bytes(digest: bytes) -> bytes:
 class FactRecorded(DomainEvent):
     """An agency's event that the hub accepted. ``timestamp`` is when the hub recorded it.
 
-    ``body`` is the event as the agency sent it (a JSON object, timestamps with their offsets).
+    ``body`` is the *derivation view* of the event (``hub.domain.privacy.view``): what the
+    figures need, nothing that identifies the child; the event as the agency sent it is in
+    ``sealed`` (``hub.domain.privacy.original_body``). Facts stored before sealing have no
+    ``sealed`` parts and hold the original as ``body``.
     ``child_id`` is the hub's child the event is about, resolved when it arrived;
     ``joined_child_ids`` are other hub children this event showed to be the same child by a
     shared identifier; ``other_child_id`` is the hub child of ``payload.other`` in
@@ -91,6 +94,10 @@ class FactRecorded(DomainEvent):
     # Hub children that ``payload.other`` showed to share an identifier (identity.* only).
     # A default, so facts stored before the field existed still read.
     other_joined_child_ids: Sequence[str] = ()
+    # The original body's sealed parts (``{"k", "v", "p", "ct"}``, see ``Keyring.seal``) and
+    # the keyed digest of the original, for the "same id, different content" check.
+    sealed: Sequence[dict[str, Any]] = field(default=(), repr=False)
+    body_digest: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,13 @@ class IdentifierRegistered(DomainEvent):
 
 @dataclass(frozen=True)
 class MessageRejected(DomainEvent):
-    """A message that is not a valid event: kept for the agency to fix, never a fact."""
+    """A message that is not a valid event: kept for the agency to fix, never a fact.
+
+    The message is sealed (``sealed``, one part ``message``) under the key of the child it
+    names, else of its month's rejects (``hub.domain.privacy.seal_reject``); ``named`` holds
+    the registry ids of the identifiers it carried. Rejects stored before sealing hold the
+    message in ``raw_base64`` (``""`` since).
+    """
 
     subject: str
     agency: str
@@ -110,6 +123,8 @@ class MessageRejected(DomainEvent):
     event_id: str | None
     raw_base64: str = field(repr=False)
     stream_seq: int
+    sealed: Sequence[dict[str, Any]] = field(default=(), repr=False)
+    named: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,13 @@ class IdentityRegistry:
         self._since_mark.extend(new)
         return Resolution(child_id, tuple(found[1:]), tuple(new))
 
+    def find(self, keys: Iterable[str]) -> tuple[UUID | None, list[UUID]]:
+        """(the first known child these identifier keys name, or None; their registry ids),
+        registering nothing: for a reject, which names a child but is no record of it."""
+        ids = [self.pseudonyms.identifier_digest(key) for key in keys]
+        child = next((c for id in ids if (c := self._known.get(id)) is not None), None)
+        return child, [UUID(bytes=id) for id in ids]
+
     def mark(self) -> None:
         """Start a message: ``undo`` then unstages only what resolving it staged."""
         self._since_mark = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -81,8 +81,12 @@ class Intake:
         facts: FactLookup,
         stream: str,
         target_deliveries: int = 1,
+        digest: Callable[[Mapping[str, Any]], str] | None = None,
     ) -> None:
         self.registry = registry
+        # The keyed digest of an original body (``hub.domain.privacy.Digests.body``): a sealed
+        # fact keeps it, not its body, to be compared with a re-sent event's.
+        self.digest = digest
         self.facts = facts
         self.stream = stream
         # A correction can overtake its target: JetStream redelivers a message whose fetch the
@@ -177,7 +181,7 @@ class Intake:
     ) -> FactRecorded | None:
         if id in stored or id in in_batch:
             earlier = in_batch.get(id) or self.facts.get(id)
-            if earlier is not None and earlier.body != body:
+            if earlier is not None and not self._same(earlier, body):
                 raise _Refused(
                     "event_id is already recorded with different content; "
                     "send record.corrected to change a record"
@@ -200,6 +204,12 @@ class Intake:
             stream_seq=message.stream_seq,
             other_joined_child_ids=other_joined,
         )
+
+    def _same(self, earlier: FactRecorded, body: dict[str, Any]) -> bool:
+        """Whether ``body`` is what ``earlier`` recorded: its digest, for a sealed fact."""
+        if earlier.body_digest is None:
+            return earlier.body == body
+        return self.digest is not None and self.digest(body) == earlier.body_digest
 
     def _check_target(
         self, event: Envelope, in_batch: dict[UUID, FactRecorded], delivered: int

@@ -34,6 +34,7 @@ from hub.adapters.private_file import write_private
 from hub.adapters.report_file import ReportFile, running
 from hub.config import Settings
 from hub.domain.people import User
+from hub.entrypoints import keys_cli, privacy_cli
 from hub.entrypoints.people_cli import operator
 from hub.errors import (
     ConfigurationError,
@@ -49,9 +50,12 @@ from hub.service.ports import Store
 
 if TYPE_CHECKING:
     from hub.service.accounts import Accounts
+    from hub.service.privacy import Privacy
     from hub.service.reading import Reading
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from agencies import Bus
 
 
@@ -61,6 +65,8 @@ class Wiring(Protocol):
     settings: Settings
 
     def store(self) -> Store: ...
+
+    def lease(self) -> AbstractContextManager[object]: ...
 
     def feed(self) -> FactFeed: ...
 
@@ -75,6 +81,8 @@ class Wiring(Protocol):
     def accounts(self) -> Accounts: ...
 
     def reading(self) -> Reading: ...
+
+    def privacy(self) -> Privacy: ...
 
     async def serve(self) -> None: ...
 
@@ -145,10 +153,7 @@ def _publish(args: argparse.Namespace, wiring: Wiring) -> int:
     for refusal in report.refused[:_SHOWN_REFUSALS]:
         print(f"refused {refusal}", file=sys.stderr)
     if len(report.refused) > _SHOWN_REFUSALS:
-        print(
-            f"... and {len(report.refused) - _SHOWN_REFUSALS} more refused",
-            file=sys.stderr,
-        )
+        print(f"... and {len(report.refused) - _SHOWN_REFUSALS} more refused", file=sys.stderr)
     print(
         f"published {report.published}, duplicate {report.duplicates}"
         + (f", refused {len(report.refused)}" if report.refused else "")
@@ -184,10 +189,7 @@ def _credentials(args: argparse.Namespace, wiring: Wiring) -> int:
     seed = identity.seed_file.read_bytes()
     if args.out is None:
         sys.stdout.write(seed.decode())
-        print(
-            f"(the seed above is {args.agency}'s secret: keep it out of logs)",
-            file=sys.stderr,
-        )
+        print(f"(the seed above is {args.agency}'s secret: keep it out of logs)", file=sys.stderr)
         return 0
     out = _writable(args.out)
     write_private(out, seed)  # an existing file's looser mode is not kept
@@ -244,7 +246,9 @@ def _nats_config(args: argparse.Namespace, wiring: Wiring) -> int:
         raise InputError(f"--out {out} is a file; give a folder")
     out.mkdir(parents=True, exist_ok=True)
     (out / "nats.conf").write_text(
-        nats_config.server_conf(args.store_dir, host=args.host, port=args.port, tls=tls)
+        nats_config.server_conf(
+            args.store_dir, host=args.host, port=args.port, tls=tls, encrypted=True
+        )
     )
     (out / "accounts.conf").write_text(
         nats_config.accounts_conf(identities.current(), wiring.settings.stream)
@@ -253,6 +257,12 @@ def _nats_config(args: argparse.Namespace, wiring: Wiring) -> int:
         f"wrote {out / 'nats.conf'} and {out / 'accounts.conf'}; run `nats-server -c"
         f" {out / 'nats.conf'}`, then `hub serve` with HUB_NATS_URL and"
         f" HUB_NATS_CREDS={identities.seed_file('hub')}",
+        file=sys.stderr,
+    )
+    print(
+        f"its JetStream files are encrypted: set {nats_config.KEY_VARIABLE} in nats-server's"
+        " environment to a key kept outside its store_dir (a letter then at least 31 letters or"
+        " digits: `echo k$(openssl rand -hex 32)`); the server does not start without it",
         file=sys.stderr,
     )
     return 0
@@ -289,17 +299,11 @@ def _import(args: argparse.Namespace, wiring: Wiring) -> int:
     for refusal in report.refusals[:_SHOWN_REFUSALS]:
         print(f"refused {refusal}", file=sys.stderr)
     if len(report.refusals) > _SHOWN_REFUSALS:
-        print(
-            f"... and {len(report.refusals) - _SHOWN_REFUSALS} more refused",
-            file=sys.stderr,
-        )
+        print(f"... and {len(report.refusals) - _SHOWN_REFUSALS} more refused", file=sys.stderr)
     for notice in report.notices[:_SHOWN_REFUSALS]:
         print(f"warning {notice}", file=sys.stderr)
     if len(report.notices) > _SHOWN_REFUSALS:
-        print(
-            f"... and {len(report.notices) - _SHOWN_REFUSALS} more warnings",
-            file=sys.stderr,
-        )
+        print(f"... and {len(report.notices) - _SHOWN_REFUSALS} more warnings", file=sys.stderr)
     print(report.summary())
     return 1 if report.refusals else 0
 
@@ -335,10 +339,7 @@ def _status(args: argparse.Namespace, wiring: Wiring) -> int:
     if args.format == "json":
         _print(status, "json")
     else:
-        _print(
-            {k: v for k, v in status.items() if k not in ("serving", "problems")},
-            "text",
-        )
+        _print({k: v for k, v in status.items() if k not in ("serving", "problems")}, "text")
         for line in _serving_lines(report) if report else ():
             print(line)
         for problem in found:
@@ -603,9 +604,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     foi.add_argument("--format", choices=("json", "csv", "md"), default="md")
     foi.add_argument(
-        "--no-suppression",
-        action="store_true",
-        help="raw small counts (HUB_ROLE=internal)",
+        "--no-suppression", action="store_true", help="raw small counts (HUB_ROLE=internal)"
     )
     foi.add_argument("--list", action="store_true", help="the statistics and their definitions")
     foi.set_defaults(run=_foi)
@@ -684,15 +683,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     credentials.add_argument("agency", choices=contracts.AGENCIES, metavar="AGENCY")
     credentials.add_argument(
-        "--out",
-        type=Path,
-        metavar="FILE",
-        help="written readable by you only; default: stdout",
+        "--out", type=Path, metavar="FILE", help="written readable by you only; default: stdout"
     )
     credentials.add_argument(
-        "--new",
-        action="store_true",
-        help="issue new credentials (the old stop working)",
+        "--new", action="store_true", help="issue new credentials (the old stop working)"
     )
     credentials.set_defaults(run=_credentials)
     revoke = actions.add_parser("revoke", help="stop an agency connecting")
@@ -721,6 +715,8 @@ def _parser() -> argparse.ArgumentParser:
     from hub.entrypoints.people_cli import add_commands
 
     add_commands(commands)
+    privacy_cli.add_commands(commands)
+    keys_cli.add_commands(commands)
 
     project = commands.add_parser("project", help="bring the projections up to date now")
     project.set_defaults(run=_project)

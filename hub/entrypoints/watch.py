@@ -101,4 +101,5 @@ class Watch:
             projector_alive=self.projector.alive,
             projector_restarts=self.projector.restarts,
             keeper_fault=self.keeper_fault,
+            streams_unreadable=self.keeper.unreadable,
         )

@@ -64,6 +64,7 @@ class Report:
     projector_alive: bool = True
     projector_restarts: int = 0
     keeper_fault: str | None = None
+    streams_unreadable: str | None = None  # a stream's files on disk, the server not showing it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +95,8 @@ def problems(report: Report | None, running: bool, now: float) -> list[str]:
             "the NATS connection is lost"
             + (f" ({now - since:.0f}s); reconnecting" if since else "; reconnecting")
         )
+    elif report.streams_unreadable is not None:
+        found.append(f"the hub's streams cannot be read: {report.streams_unreadable}")
     elif report.keeper_fault is not None:  # (not checked yet, just after a start: no fault)
         found.append(
             f"the stream and the hub's consumer could not be checked ({report.keeper_fault})"

@@ -1,10 +1,16 @@
 """Records a batch of messages: decide, store once, then report what happened.
 
-Order of writes for one batch: new identifiers, then facts (one transaction), then rejections.
-Ids are derived from natural keys, so a crash between any two writes leaves nothing that a
-redelivery of the same batch would not write again identically. The in-memory identity
-registry follows the identifiers table: it takes the batch's identifiers once the facts are
-committed, and after any other failure it is reloaded from the table, the source of truth.
+Order of writes for one batch: new identifiers, then data keys (``Keyring.prepare``), then
+facts (one transaction), then rejections. Ids are derived from natural keys, so a crash between
+any two writes leaves nothing that a redelivery of the same batch would not write again
+identically (data keys made for facts never stored are used by the redelivery).
+
+Every fact is stored sealed (``hub.domain.privacy``): its body is the derivation view, the
+original sealed under its child's data key; a reject's message is sealed the same way.
+
+The in-memory identity registry follows the identifiers table: it takes the batch's
+identifiers once the facts are committed, and after any other failure it is reloaded from the
+table, the source of truth.
 
 Faults are contained per message: ``StoreUnavailable`` means "try the whole batch again";
 any other exception is a fault in the hub's own code, so the batch is recorded again one
@@ -19,23 +25,23 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-import secrets
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from hub.domain import privacy
 from hub.domain.events import (
     PSEUDONYM_KEY_ID,
+    FactRecorded,
     IdentifierRegistered,
-    KeyGenerated,
     MessageRejected,
     Pseudonyms,
 )
 from hub.domain.identity import IdentityRegistry
 from hub.domain.intake import Inbound, Intake
-from hub.errors import StoreUnavailable, fault_frames
-from hub.service.ports import Records, Store
+from hub.errors import ConfigurationError, StoreUnavailable, fault_frames
+from hub.service.ports import Store
 
 log = logging.getLogger("hub.ingest")
 
@@ -67,10 +73,15 @@ class IngestService:
     ) -> None:
         self.store = store
         self._clock = clock
-        self.registry = IdentityRegistry(Pseudonyms(_secret(store.keys)))
+        self.keyring = store.keyring
+        secret = pseudonym_secret(store)
+        self.digests = privacy.Digests(secret)
+        self.registry = IdentityRegistry(Pseudonyms(secret))
         self._registry_stale = True
         self._load_registry()
-        self.intake = Intake(self.registry, store.facts, stream, target_deliveries)
+        self.intake = Intake(
+            self.registry, store.facts, stream, target_deliveries, digest=self.digests.body
+        )
         last = store.facts.last()
         self._last_recorded = last.timestamp if last else dt.datetime.min.replace(tzinfo=dt.UTC)
         self._lock = threading.Lock()
@@ -110,16 +121,17 @@ class IngestService:
                     for id, child in decisions.identifiers.items()
                 ]
             )
-            position = self.store.facts.append(decisions.facts)
+            position = self.store.facts.append(self._sealed(decisions.facts))
         except BaseException:
             self._registry_stale = True
             raise
         self.registry.commit()
-        self.store.rejections.add_new(decisions.rejections)
+        rejections = self._sealed_rejects(decisions.rejections)
+        self.store.rejections.add_new(rejections)
         return Outcome(
             len(decisions.facts),
             decisions.duplicates,
-            decisions.rejections,
+            rejections,
             position,
             decisions.deferred,
         )
@@ -146,9 +158,11 @@ class IngestService:
                     " hub, not in the messages"
                 )
         for message, error in failed:
-            rejection = self.intake.internal_error(message, error, self._recorded_time())
-            self.store.rejections.add_new([rejection])
-            outcomes.append(Outcome(0, 0, [rejection]))
+            sealed = self._sealed_rejects(
+                [self.intake.internal_error(message, error, self._recorded_time())]
+            )
+            self.store.rejections.add_new(sealed)
+            outcomes.append(Outcome(0, 0, sealed))
         for outcome in outcomes:
             stored += outcome.stored
             duplicates += outcome.duplicates
@@ -156,6 +170,46 @@ class IngestService:
             deferred += outcome.deferred
             position = max(position, outcome.position)
         return Outcome(stored, duplicates, rejections, position, deferred)
+
+    def _sealed(self, facts: Sequence[FactRecorded]) -> list[FactRecorded]:
+        """The facts as stored: views, with their originals sealed under their keys. A
+        correction or retraction names no child, but what it says is about its target's: it
+        is sealed under that child's key, so erasing the child takes it too."""
+        owners = [self._owner(fact, facts) for fact in facts]
+        self.keyring.prepare(privacy.owners_of(facts) | {o for o in owners if o})
+        return [
+            privacy.seal_fact(fact, self.keyring, self.digests, owner)
+            for fact, owner in zip(facts, owners, strict=True)
+        ]
+
+    def _owner(self, fact: FactRecorded, batch: Sequence[FactRecorded]) -> str | None:
+        target = (fact.body.get("payload") or {}).get("target_event_id")
+        if fact.child_id or fact.event_type not in privacy.AMENDMENTS or not target:
+            return None
+        found = next((f for f in batch if f.event_id == target), None)
+        found = found or self.store.facts.get(UUID(target))
+        return found.child_id if found is not None else None
+
+    def _sealed_rejects(self, rejections: Sequence[MessageRejected]) -> list[MessageRejected]:
+        """Each reject with its message sealed under the key of the child it names (looked
+        up, never registered), else of its month's rejects."""
+        if not rejections:
+            return []
+        plans = []
+        for rejection in rejections:
+            data = base64.b64decode(rejection.raw_base64)
+            try:
+                child, named = self.registry.find(privacy.identifier_keys(data))
+            except Exception as error:  # a reject is kept whatever the hub's own code does
+                log.error("could not look up a reject's child: %s", fault_frames(error))
+                child, named = None, []
+            owner = str(child) if child else privacy.rejects_month(rejection)
+            plans.append((rejection, data, owner, [str(id) for id in named]))
+        self.keyring.prepare({owner for _, _, owner, _ in plans})
+        return [
+            privacy.seal_reject(rejection, data, owner, named, self.keyring)
+            for rejection, data, owner, named in plans
+        ]
 
     def _load_registry(self) -> None:
         if self._registry_stale:
@@ -175,21 +229,15 @@ class IngestService:
         return now
 
 
-def _secret(keys: Records[KeyGenerated]) -> bytes:
-    """The pseudonym key: generated once, kept in the store beside what it protects."""
-    stored = keys.get(PSEUDONYM_KEY_ID)
-    if stored is None:
-        keys.add_new(
-            [
-                KeyGenerated(
-                    originator_id=PSEUDONYM_KEY_ID,
-                    originator_version=1,
-                    timestamp=dt.datetime.now(dt.UTC),
-                    purpose="pseudonyms",
-                    secret_base64=base64.b64encode(secrets.token_bytes(32)).decode(),
-                )
-            ]
+def pseudonym_secret(store: Store) -> bytes:
+    """The pseudonym secret: the keyring's ``pseudonyms`` key, wrapped under the master key.
+    A store made before the keyring kept it in clear in ``hub_keys``: that secret is adopted
+    into the keyring, so the store keeps the same pseudonyms."""
+    legacy = store.keys.get(PSEUDONYM_KEY_ID)
+    initial = base64.b64decode(legacy.secret_base64) if legacy is not None else None
+    secret = store.keyring.secret(privacy.PSEUDONYMS, initial)
+    if initial is not None and secret != initial:
+        raise ConfigurationError(
+            "the store's keyring and its hub_keys table hold different pseudonym secrets"
         )
-        stored = keys.get(PSEUDONYM_KEY_ID)  # another writer may have won: use theirs
-    assert stored is not None
-    return base64.b64decode(stored.secret_base64)
+    return secret

@@ -9,8 +9,8 @@ storage fault, so callers tell "try again" from a fault in their own code.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
@@ -74,8 +74,62 @@ class Store(Protocol):
     @property
     def keys(self) -> Records[KeyGenerated]: ...
 
+    @property
+    def keyring(self) -> Keyring: ...
+
     def close(self) -> None:
         """Let go of the database's connections; the store is not used after it."""
+        ...
+
+
+class Keyring(Protocol):
+    """Data keys, one live key per owner, each wrapped under the master key (envelope
+    encryption), kept beside the facts in the store's own database (``hub_data_keys``).
+
+    An owner is a hub child id (the ``child_id`` string on ``FactRecorded``), ``records`` (facts
+    about no child), ``rejects/YYYY-MM`` (rejects naming no child the hub knows) or
+    ``pseudonyms`` (the hub's HMAC secret, ``secret``). Shredding an owner destroys its live
+    key: what was sealed under it can never be read again, and the row stays as a tombstone,
+    so shredding twice is harmless and a later ``seal`` for that owner makes version + 1.
+    ``hub.adapters.keyring.SqlKeyring`` is the real one (SQLite and PostgreSQL);
+    ``tests.fakes.MemoryKeyring`` the in-memory one, checked by the same contract tests
+    (``tests/integration/test_keyring_port.py``).
+    """
+
+    def seal(self, owner: str, part: str, aad: bytes, plaintext: bytes) -> dict[str, Any]:
+        """``{"k": owner, "v": version, "p": part, "ct": base64(nonce | ciphertext)}``, sealed
+        under the owner's live key (made when the owner has none). The ciphertext is bound
+        to ``aad`` and to its part, owner and version: moved elsewhere it does not open."""
+        ...
+
+    def unseal(self, sealed: Mapping[str, Any], aad: bytes) -> bytes | None:
+        """The plaintext, or None when that key was shredded. Raises ``ConfigurationError``
+        when the part does not open (tampered, moved, or its key is missing)."""
+        ...
+
+    def shred(self, owners: Collection[str]) -> int:
+        """Destroy the owners' live keys now; return how many (0 when already shredded or
+        never had one). ``pseudonyms`` cannot be shredded (ValueError)."""
+        ...
+
+    def shredded(self, owner: str) -> bool:
+        """Whether the owner had a key and has none live now."""
+        ...
+
+    def rotate(self, new_master: bytes) -> int:
+        """Wrap every live key under ``new_master`` in one transaction (fact rows untouched);
+        return how many. The keyring uses the new master from then on."""
+        ...
+
+    def prepare(self, owners: Collection[str]) -> None:
+        """Make sure each owner has a live key, in one write for all (the intake's batch),
+        re-reading what another process (``hub erase``) may have shredded meanwhile."""
+        ...
+
+    def secret(self, owner: str, initial: bytes | None = None) -> bytes:
+        """The owner's live data key itself, for a key the hub uses directly (the pseudonym
+        secret): made from ``initial`` (a legacy secret being adopted) or at random when
+        the owner has none."""
         ...
 
 

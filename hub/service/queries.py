@@ -8,8 +8,8 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from hub.domain.events import PSEUDONYM_KEY_ID
 from hub.errors import ConfigurationError
+from hub.service.ingest import pseudonym_secret
 from hub.service.ports import Store
 
 
@@ -42,10 +42,9 @@ def forum_key(store: Store) -> Callable[[bytes], str]:
     """Pseudonymous keys for children in the forum pack: HMAC-SHA256 with a key derived from
     the hub's own secret, so a key is stable from month to month, differs from every id the
     hub uses inside, and cannot be recomputed from a child's identifiers without the secret."""
-    stored = store.keys.get(PSEUDONYM_KEY_ID)
-    if stored is None:
+    if not store.facts.position():
         raise ConfigurationError("the store holds no events yet, so there is no forum to build")
-    secret = hmac.digest(base64.b64decode(stored.secret_base64), b"forum-pack-keys", "sha256")
+    secret = hmac.digest(pseudonym_secret(store), b"forum-pack-keys", "sha256")
 
     def key(root: bytes) -> str:
         digest = hmac.digest(secret, root, hashlib.sha256)

@@ -371,9 +371,14 @@ def test_agencies_credentials_revoke_and_the_server_configuration(
     assert config.returncode == 0, config.stderr
     text = (folder / "nats.conf").read_text() + (folder / "accounts.conf").read_text()
     assert "sync_interval: always" in text and "no_auth_user" not in text
-    checked = subprocess.run(
-        [str(nats_server_path()), "-t", "-c", str(folder / "nats.conf")],
-        capture_output=True,
-        text=True,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "key: $HUB_JETSTREAM_KEY" in text and "HUB_JETSTREAM_KEY" in config.stderr
+    for key, valid in ((None, False), ("k" + "0" * 64, True)):
+        env = {k: v for k, v in os.environ.items() if k != "HUB_JETSTREAM_KEY"}
+        checked = subprocess.run(
+            [str(nats_server_path()), "-t", "-c", str(folder / "nats.conf")],
+            capture_output=True,
+            text=True,
+            env=env if key is None else {**env, "HUB_JETSTREAM_KEY": key},
+        )
+        # Without the key in its environment the server refuses to start.
+        assert (checked.returncode == 0) is valid, checked.stdout + checked.stderr

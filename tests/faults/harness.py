@@ -21,7 +21,6 @@ Targets are found from outside, as an operator would find them:
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import os
@@ -48,6 +47,7 @@ from contracts.examples import example_event, nhs_number
 from hub.adapters.bus_identities import Identities
 from hub.adapters.embedded_nats import EmbeddedNats, free_port
 from hub.config import Settings
+from hub.domain import privacy
 from tests.e2e.conftest import HubCommand
 from tests.support import POSTGRES_URL, Store, hub_env, login, register_bus
 
@@ -642,7 +642,8 @@ async def settle_and_check(
 
     stored = [str(fact.originator_id) for fact in store.facts()]
     assert sorted(stored) == sorted(mix.valid_ids), _difference("facts", mix.valid_ids, stored)
-    rejected = [base64.b64decode(r.raw_base64) for r in store.store.rejections.all()]
+    keyring = store.store.keyring
+    rejected = [privacy.original_message(r, keyring) for r in store.store.rejections.all()]
     assert sorted(rejected) == sorted(mix.invalid_bodies), _difference(
         "rejects", mix.invalid_bodies, rejected
     )

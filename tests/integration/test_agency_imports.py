@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import datetime as dt
+import re
 import shutil
+import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 import agencies
 import projections
+from agencies import _importer
 from agencies._ledger import Ledger
+from agencies._outgoing import Outgoing
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.bootstrap import build_feed
 from hub.config import Settings
+from hub.domain.privacy import original_body
 from tests.support import Store, bus, eventually, running_hub
 
 EXAMPLES = Path(agencies.__file__).parent
@@ -45,14 +54,67 @@ def _by_type(store: Store) -> Counter[str]:
     return Counter(fact.event_type for fact in store.facts())
 
 
+def _bodies(store: Store) -> list[dict[str, Any]]:
+    """Each stored fact's body as its agency sent it (the store keeps it sealed)."""
+    keyring = store.store.keyring
+    return [original_body(fact, keyring) or {} for fact in store.facts()]
+
+
 def _facts(store: Store, event_type: str) -> list[dict[str, Any]]:
-    return [fact.body for fact in store.facts() if fact.event_type == event_type]
+    return [body for body in _bodies(store) if body["event_type"] == event_type]
 
 
 async def _settled(store: Store, stored: int) -> None:
     await eventually(lambda: store.stored() >= stored)
     assert store.status()["rejected"] == 0, store.rejects()
     assert store.stored() == stored
+
+
+def identifiers_in(messages: Iterable[Outgoing]) -> set[str]:
+    """Every child's identifier, name and date of birth the messages carry."""
+    found: set[str] = set()
+    for message in messages:
+        event = orjson.loads(message.body)
+        for child in (event.get("child"), event["payload"].get("other")):
+            if not isinstance(child, dict):
+                continue
+            found.update(child.get("ids", {}).values())
+            found.update(str(child[k]) for k in ("given_name", "family_name") if k in child)
+            if "date_of_birth" in child:
+                born = dt.date.fromisoformat(child["date_of_birth"])
+                found.update({born.isoformat(), born.strftime("%d/%m/%Y")})
+    return found
+
+
+def _encodings(value: str) -> Iterator[bytes]:
+    """The value as the ledger could hold it: in clear, and in base64 at each of its three
+    alignments. (A value of under five characters could be found by chance in sealed bytes
+    or SQLite's own: those are not looked for.)"""
+    raw = value.encode()
+    if len(raw) < 5:
+        return
+    yield raw
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw)
+        yield encoded[(8 * offset + 5) // 6 : (8 * (offset + len(raw))) // 6]
+
+
+# Runs of characters an identifier or its base64 is made of; and runs of hex digits (the
+# ledger's digests and event ids, side by side in a row), in which a number would be found by
+# chance, taken out first.
+_TEXT = re.compile(rb"[0-9A-Za-z+/=_.:' \-]{5,}")
+_HEX = re.compile(rb"[0-9a-f\-]{32,}")
+
+
+def readable(ledger: Path, identifiers: Iterable[str]) -> list[str]:
+    """The identifiers found in the ledger's bytes (its file and write-ahead log)."""
+    held = b"".join(
+        path.read_bytes()
+        for path in (ledger, ledger.with_name(ledger.name + "-wal"))
+        if path.exists()
+    )
+    text = b"\n".join(set(_TEXT.findall(_HEX.sub(b"\n", held))))
+    return sorted(v for v in identifiers if any(form in text for form in _encodings(v)))
 
 
 def _write(path: Path, *rows: str) -> Path:
@@ -112,6 +174,38 @@ async def test_every_example_imports_and_a_second_import_sends_nothing(
     assert any(
         f["occurred_at"] == "2017-10-29T01:30:00+01:00" for f in _facts(store, "missing.reported")
     )
+
+
+async def test_the_ledger_keeps_no_childs_identifier_readable(
+    sqlite_settings: Settings,
+    nats_server: EmbeddedNats,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[Outgoing] = []
+    send = _importer._send
+
+    async def recorded(bus: Any, agency: str, messages: list[Outgoing]) -> None:
+        sent.extend(messages)
+        await send(bus, agency, messages)
+
+    monkeypatch.setattr(_importer, "_send", recorded)
+    imported = Importer(nats_server.url, tmp_path)
+    async with running_hub(sqlite_settings, nats_server.url) as store:
+        for fmt in agencies.formats().values():
+            await imported(fmt.agency, fmt.kind, fmt.example_path())
+        again = [
+            await imported(fmt.agency, fmt.kind, fmt.example_path())
+            for fmt in agencies.formats().values()
+        ]
+        await _settled(store, len(sent))
+    identifiers = identifiers_in(sent)
+    # NHS numbers, council and police ids, UPNs, dates of birth: all there to be found.
+    assert {"9990000018", "C1001", "P-1001", "C999000000001", "2003-03-14"} <= identifiers
+    assert readable(imported.ledger, identifiers) == []
+    assert sum(r.counts.events for r in again) == 0
+    with sqlite3.connect(imported.ledger) as db:
+        assert db.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
 
 
 async def test_imported_records_answer_the_statistics(
@@ -179,6 +273,7 @@ async def test_a_progressing_incident_becomes_the_right_sequence_of_events(
         )
         await _settled(store, 4)
         facts = store.facts()
+        bodies = _bodies(store)
 
     assert (first.counts.published, regraded.counts.progressed, found.counts.progressed) == (
         1,
@@ -192,7 +287,7 @@ async def test_a_progressing_incident_becomes_the_right_sequence_of_events(
         "missing.found",
         "record.corrected",
     ]
-    reported, regrade, _, correction = (fact.body for fact in facts)
+    reported, regrade, _, correction = bodies
     assert reported["payload"]["risk"] == "medium", "the report keeps the risk at report"
     assert regrade["payload"] == {"episode_ref": "MP-1", "risk": "high"}
     assert regrade["occurred_at"] == "2018-03-25T01:00:00+00:00"  # GMT: BST begins that day
@@ -211,9 +306,9 @@ async def test_a_changed_time_retracts_the_fact_and_publishes_it_again(
         moved = _row().replace("2018-03-24 22:00", "2018-03-24 21:00")
         report = await imported("police", "missing-incidents", _write(export, moved))
         await _settled(store, 3)
-        facts = store.facts()
+        bodies = _bodies(store)
     assert report.counts.corrected == 1 and report.counts.retractions == 1
-    old, retraction, new = (fact.body for fact in facts)
+    old, retraction, new = bodies
     assert retraction["payload"]["target_event_id"] == old["event_id"]
     assert new["occurred_at"] == "2018-03-24T21:00:00+00:00"
     assert new["event_id"] != old["event_id"]
@@ -236,9 +331,9 @@ async def test_a_snapshot_retracts_a_record_that_disappeared(
         await _settled(store, 3 + 2)
         retracted = {f["payload"]["target_event_id"] for f in _facts(store, "record.retracted")}
         mp2 = {
-            f.body["event_id"]
-            for f in store.facts()
-            if f.body["payload"].get("episode_ref") == "MP-2"
+            body["event_id"]
+            for body in _bodies(store)
+            if body["payload"].get("episode_ref") == "MP-2"
         }
     assert (snapshot.counts.retracted, snapshot.counts.unchanged, again.counts.events) == (1, 1, 0)
     assert retracted == mp2 and len(mp2) == 2  # its report and its find
@@ -313,7 +408,14 @@ async def test_an_import_killed_after_publishing_is_completed_by_the_next(
                 "missing-incidents",
                 _write(export, _row(risk="HIGH", graded="2018-03-25 01:00", found=FOUND)),
             )
+        # Left in the outbox, the two messages are sealed there.
+        with sqlite3.connect(imported.ledger) as db:
+            bodies = [bytes(b) for (b,) in db.execute("SELECT body FROM outbox ORDER BY seq")]
+        assert len(bodies) == 2 and not any(b"9990000018" in body for body in bodies)
+        assert readable(imported.ledger, ["9990000018", "P-9"]) == []
         again = await imported("police", "missing-incidents", export)
+        with sqlite3.connect(imported.ledger) as db:
+            assert db.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
         await _settled(store, 3)
         await asyncio.sleep(0.3)  # had the re-sent copies been stored, they would be by now
         assert store.stored() == 3 and store.status()["rejected"] == 0
@@ -335,7 +437,7 @@ async def test_a_failed_import_is_sent_before_the_next_file_is_read(
             "police", "missing-incidents", _write(export, _row(cls="ABSENT"))
         )
         await _settled(store, 2)
-        reported, correction = (fact.body for fact in store.facts())
+        reported, correction = _bodies(store)
     assert report.resent == 1 and report.counts.corrections == 1
     assert reported["payload"]["classification"] == "missing"
     assert correction["payload"]["target_event_id"] == reported["event_id"]

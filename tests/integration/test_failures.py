@@ -12,6 +12,7 @@ from eventsourcing.persistence import OperationalError
 
 from contracts.examples import example_event
 from hub.adapters.application import HubApplication
+from hub.adapters.keyring import MasterKey
 from hub.adapters.store import EventStore
 from hub.bootstrap import build_ingest
 from hub.config import Settings
@@ -108,7 +109,8 @@ def _read_only_ingest(settings: Settings) -> IngestService:
     """The ingest service on a connection SQLite opened read-only, as it does when the disk is
     remounted read-only (or the file made unwritable) at the moment a writer (re)opens it."""
     env = settings.store_env() | {"HUB_SQLITE_DBNAME": f"file:{settings.sqlite_path}?mode=ro"}
-    return IngestService(EventStore(HubApplication(env=env)), settings.stream)
+    master = MasterKey(None, settings.default_master_key)
+    return IngestService(EventStore(HubApplication(env=env), master), settings.stream)
 
 
 async def test_a_writer_that_opened_a_read_only_store_opens_it_again(

@@ -260,11 +260,18 @@ async def test_narrowing_an_old_stream_keeps_the_limits_an_operator_set(
 ) -> None:
     client = await connect(nats_server.url)
     js = client.jetstream()
-    await js.add_stream(name="SAFEGUARDING", subjects=["safeguarding.v1.>"], max_age=86_400 * 30)
+    await js.add_stream(
+        name="SAFEGUARDING",
+        subjects=["safeguarding.v1.>"],
+        max_bytes=2**30,
+        max_age=86_400 * 30,
+    )
     async with running_hub(sqlite_settings, nats_server.url):
         info = await js.stream_info("SAFEGUARDING")
-        assert info.config.max_age == 86_400 * 30
+        assert info.config.max_bytes == 2**30
         assert "safeguarding.v1.police.>" in (info.config.subjects or [])
+        # How long messages are kept is the hub's (HUB_STREAM_MAX_AGE), not the operator's.
+        assert info.config.max_age == sqlite_settings.stream_max_age
     await client.close()
 
 

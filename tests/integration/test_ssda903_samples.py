@@ -15,10 +15,12 @@ import pytest
 from defusedxml import ElementTree
 
 import agencies
-from agencies._ledger import SourceLedger
+from agencies._ledger import Ledger, SourceLedger
 from agencies._plan import Planner
+from agencies.local_authority.ssda903 import _dfe
 from hub.config import Settings
 from tests.history import History
+from tests.integration.test_agency_imports import identifiers_in, readable
 
 SAMPLES = Path(__file__).parents[3] / "shared" / "data" / "ssda903-external"
 YEAR = (dt.date(2017, 4, 1), dt.date(2018, 3, 31))
@@ -98,7 +100,10 @@ def test_a_sample_return_imports_and_its_figures_are_its_own_tables(
         }
         assert looked_after == {e["CHILD"] for e in _table(folder, "SSDA903_2020_episodes")}
         assert history.figures("uasc-looked-after", "2019/20")["total"] == 0
-        assert history.figures("looked-after-missing", "2019/20")["total"] == 0
+        # No Missing table in this return: "no records held", never a zero taken for one.
+        missing = history.ask("looked-after-missing", "2019/20")
+        assert missing["records_held"]["held"] is False
+        assert "care.missing_recorded" in missing["records_held"]["reason"]
         return
     assert history.figures("uasc-looked-after", "2017/18")["total"] == expected_uasc(folder)
     assert history.figures("looked-after-missing", "2017/18") == expected_missing(folder)
@@ -152,3 +157,41 @@ def test_the_dfe_rules_are_reported_by_code_and_line() -> None:
     rec_on_open = [n for n in dfe if n.rule == "DfE rule 148" and "both be coded" in n.reason]
     assert len({n.line for n in rec_on_open}) >= 318
     assert all(n.line and n.line >= 2 for n in dfe if n.file.endswith(".csv"))
+
+
+def test_the_ledger_keeps_no_childs_identifier_from_a_return(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each sample imported in turn into one ledger as ``hub import`` does it (the plan and its
+    sealed outbox committed, then the outbox cleared as if acknowledged): neither while the
+    outbox is pending nor after does the ledger's file hold a child's id, UPN or birth date;
+    the last return imported again plans nothing."""
+    # The DfE's rules (minutes on these returns) only add notices, which the ledger never keeps.
+    monkeypatch.setattr(_dfe, "check", lambda found, la_code: ([], "not run: a test"))
+    fmt = agencies.lookup("local_authority", "ssda903")
+    path = tmp_path / "imports.sqlite"
+    ledger = Ledger(path)
+    found: set[str] = set()
+
+    def planned(sample: Path) -> Planner:
+        with ledger.lock(), ledger.source(fmt.source) as source_ledger:
+            planner = Planner(fmt, source_ledger, NOW)
+            for item in fmt.items(sample, planner.context):
+                planner.add(item)
+            planner.finish()
+            source_ledger.outbox = list(planner.messages)
+        return planner
+
+    try:
+        samples = [SAMPLES / name for name in ("csc-validator-be-903", "csc-data-synthesizer")]
+        for sample in [*samples, SAMPLES / "liia-tools"]:
+            planner = planned(sample)
+            assert ledger.pending(fmt.source) == planner.messages
+            found |= identifiers_in(planner.messages)
+            assert readable(path, identifiers_in(planner.messages)) == [], "sealed while pending"
+            ledger.sent(fmt.source)
+        assert len(found) > 1000
+        assert readable(path, found) == []
+        assert planned(SAMPLES / "liia-tools").messages == []
+    finally:
+        ledger.close()

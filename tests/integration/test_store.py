@@ -13,6 +13,7 @@ from hub.bootstrap import build_ingest, build_store
 from hub.config import Settings
 from hub.domain.events import FactRecorded
 from hub.domain.intake import Inbound
+from hub.domain.privacy import original_body
 from hub.errors import StoreUnavailable
 from hub.service import queries
 
@@ -32,7 +33,9 @@ def test_a_batch_is_stored_with_consecutive_global_positions(settings: Settings)
     stored = list(ingest.store.facts.all())
     assert [str(f.originator_id) for f in stored] == [e["event_id"] for e in events]
     assert all(isinstance(f, FactRecorded) for f in stored)
-    assert [f.body for f in stored] == events
+    # Stored sealed: the body kept is the view, the one sent is read back under the key.
+    assert [original_body(f, ingest.store.keyring) for f in stored] == events
+    assert all("ids" not in f.body.get("child", {}) for f in stored)
     assert [n.id for n in ingest.store.facts.notifications()] == [1, 2, 3, 4, 5]
 
 

@@ -69,6 +69,8 @@ def fact(n: int, *, at: dt.datetime = T0, **changes: Any) -> FactRecorded:
         "other_child_id": None,
         "stream_seq": n,
         "other_joined_child_ids": [],
+        "sealed": [{"k": str(uid(10_000 + n)), "v": 1, "p": "body", "ct": "AAAA"}],
+        "body_digest": f"digest {n}",
         **changes,
     }
     return FactRecorded(originator_id=uid(n), originator_version=1, timestamp=at, **fields)
@@ -89,8 +91,10 @@ def rejection(n: int) -> MessageRejected:
         agency="police",
         reason=f"reason {n}",
         event_id=None,
-        raw_base64="e30=",
+        raw_base64="",
         stream_seq=n,
+        sealed=[{"k": "rejects/2020-01", "v": 1, "p": "message", "ct": "AAAA"}],
+        named=[str(uid(700 + n))],
     )
 
 

@@ -196,7 +196,8 @@ def test_each_correction_has_its_own_id_even_when_a_value_comes_back(tmp_path: P
         planner = _plan(fmt, path, ledger)
         ids.extend(m.msg_id for m in planner.messages)
     assert len(ids) == 4 and len(set(ids)) == 4
-    assert ledger.roles(next(iter(ledger.entries)))["reported"].revision == 3
+    entry = ledger.entry("MP-1", "reported")
+    assert entry is not None and entry.revision == 3
 
 
 def test_a_regrade_needs_its_time(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ message, storage faults retried whole. Child ids are derived by hand from the st
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import Any
 from uuid import UUID
@@ -11,10 +10,10 @@ from uuid import UUID
 import pytest
 
 from contracts.examples import example_event, nhs_number
-from hub.domain.events import PSEUDONYM_KEY_ID, FactRecorded, Pseudonyms
+from hub.domain.events import FactRecorded, Pseudonyms
 from hub.domain.intake import Inbound
 from hub.errors import StoreUnavailable
-from hub.service.ingest import IngestService
+from hub.service.ingest import IngestService, pseudonym_secret
 from tests.fakes import MemoryStore, inbound
 
 NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
@@ -26,10 +25,8 @@ def service() -> tuple[MemoryStore, IngestService]:
 
 
 def pseudonyms(store: MemoryStore) -> Pseudonyms:
-    """The store's own pseudonyms, from the key the service generated and kept there."""
-    key = store.keys.get(PSEUDONYM_KEY_ID)
-    assert key is not None
-    return Pseudonyms(base64.b64decode(key.secret_base64))
+    """The store's own pseudonyms, from the key the service made and keeps in its keyring."""
+    return Pseudonyms(pseudonym_secret(store))
 
 
 def ids(**identifiers: str) -> dict[str, Any]:

@@ -1,21 +1,27 @@
 """The planner's decisions as typed actions, against a ledger in memory (and one in SQLite).
 
-Expected ids and digests are derived here by hand from the scheme ``agencies._plan``
-documents, so a change to any of them (which would make a re-import send new ids) fails.
+Expected ids and digests are derived here by hand from the scheme ``agencies._plan`` and
+``agencies._ledger`` document, so a change to any of them (which would make a re-import send
+new ids, or an existing ledger compare differently) fails.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import hashlib
+import hmac
+import sqlite3
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
 import orjson
+import pytest
 
 import agencies
-from agencies._ledger import Entry, Ledger, SourceLedger
+from agencies._errors import LedgerRefused
+from agencies._ledger import Entry, Ledger, LedgerKeys, SourceLedger
 from agencies._outgoing import Outgoing
 from agencies._plan import Action, Correct, Planner, Publish, Retract
 
@@ -35,15 +41,39 @@ def _digest(canonical_json: bytes) -> str:
     return hashlib.sha256(canonical_json).hexdigest()[:32]
 
 
+SECRET = bytes(range(32))
+KEYS = LedgerKeys(SECRET)
+
+
+def _keyed(label: str, value: str) -> str:
+    """HMAC-SHA-256 under the ledger's digest subkey, of a label and the value."""
+    subkey = hmac.new(SECRET, b"import-ledger mac", hashlib.sha256).digest()
+    message = label.encode() + b"\x00" + value.encode()
+    return hmac.new(subkey, message, hashlib.sha256).hexdigest()[:32]
+
+
+def _ref(key: str) -> str:
+    return _keyed("head", key.split("\x1f", 1)[0]) + _keyed("key", key)
+
+
+def _ledger() -> SourceLedger:
+    return SourceLedger({}, {}, KEYS)
+
+
+RAISED = _keyed("role", "raised")
 HC1_ID = _id("HC-1", "raised", "0")
 HC2_ID = _id("HC-2", "raised", "0")
 HC1_AT = "2018-07-01T10:00:00+01:00"  # a naive time is London's: BST in July
 HC2_AT = "2018-08-01T00:00:00+01:00"  # a date alone is its London midnight
-HC1_ENVELOPE = _digest(
+# The ledger keeps each digest keyed: an unkeyed one of an NHS number could be reversed.
+HC1_UNKEYED_ENVELOPE = _digest(
     b'["health.concern_raised","2018-07-01T10:00:00+01:00",{"nhs_number":"9990000018"}]'
 )
-HC1_PAYLOAD = _digest(b'{"concern":"cse","setting":"emergency_department"}')
-HC1_INJURY = _digest(b'{"concern":"injury","setting":"emergency_department"}')
+HC1_UNKEYED_PAYLOAD = _digest(b'{"concern":"cse","setting":"emergency_department"}')
+HC1_ENVELOPE = _keyed("digest", HC1_UNKEYED_ENVELOPE)
+HC1_PAYLOAD = _keyed("digest", HC1_UNKEYED_PAYLOAD)
+HC1_INJURY = _digest(b'{"concern":"injury","setting":"emergency_department"}')  # in the id
+HC1_INJURY_KEPT = _keyed("digest", HC1_INJURY)
 
 
 def _planned(
@@ -69,7 +99,7 @@ def _bodies(planner: Planner) -> list[dict[str, object]]:
 
 
 def test_a_new_record_is_published(tmp_path: Path) -> None:
-    ledger = SourceLedger({}, {})
+    ledger = _ledger()
     planner, actions = _planned(ledger, tmp_path, HC1, HC2)
 
     assert [type(action) for action in actions] == [Publish, Publish]
@@ -89,21 +119,23 @@ def test_a_new_record_is_published(tmp_path: Path) -> None:
         "child": {"ids": {"nhs_number": "9990000034"}},
         "payload": {"setting": "gp", "concern": "injury"},
     }
-    assert ledger.roles("HC-1") == {
-        "raised": Entry(HC1_ID, HC1_AT, HC1_ENVELOPE, HC1_PAYLOAD, 0, True)
+    # Kept by digests of the record's key and role only.
+    assert ledger.entries[_ref("HC-1")] == {
+        RAISED: Entry(HC1_ID, HC1_AT, HC1_ENVELOPE, HC1_PAYLOAD, 0, True)
     }
+    assert set(ledger.entries) == {_ref("HC-1"), _ref("HC-2")}
     assert (planner.counts.published, planner.counts.unchanged) == (2, 0)
 
 
 def test_a_changed_payload_is_corrected_under_the_first_events_id(tmp_path: Path) -> None:
-    ledger = SourceLedger({}, {})
+    ledger = _ledger()
     _planned(ledger, tmp_path, HC1, HC2)
     planner, actions = _planned(ledger, tmp_path, HC1.replace("CSE", "INJURY"), HC2)
 
     [correct] = actions
     assert isinstance(correct, Correct)
     assert (correct.key, correct.role, correct.revision) == ("HC-1", "raised", 1)
-    assert correct.target.event_id == HC1_ID and correct.payload_digest == HC1_INJURY
+    assert correct.target.event_id == HC1_ID and correct.payload_digest == HC1_INJURY_KEPT
     [message] = planner.messages
     assert isinstance(message, Outgoing)
     assert message.subject == "safeguarding.v1.health.record.corrected"
@@ -117,8 +149,8 @@ def test_a_changed_payload_is_corrected_under_the_first_events_id(tmp_path: Path
         "replacement": {"setting": "emergency_department", "concern": "injury"},
     }
     # The fact keeps its id and time; its payload digest and revision move on.
-    assert ledger.roles("HC-1")["raised"] == Entry(
-        HC1_ID, HC1_AT, HC1_ENVELOPE, HC1_INJURY, 1, True
+    assert ledger.entry("HC-1", "raised") == Entry(
+        HC1_ID, HC1_AT, HC1_ENVELOPE, HC1_INJURY_KEPT, 1, True
     )
     counts = planner.counts
     assert (counts.corrected, counts.unchanged, counts.corrections) == (1, 1, 1)
@@ -127,7 +159,7 @@ def test_a_changed_payload_is_corrected_under_the_first_events_id(tmp_path: Path
 def test_a_changed_time_retracts_the_fact_and_publishes_its_next_revision(
     tmp_path: Path,
 ) -> None:
-    ledger = SourceLedger({}, {})
+    ledger = _ledger()
     _planned(ledger, tmp_path, HC1)
     planner, actions = _planned(ledger, tmp_path, HC1.replace("10:00", "11:00"))
 
@@ -140,16 +172,18 @@ def test_a_changed_time_retracts_the_fact_and_publishes_its_next_revision(
         _id("retracted", HC1_ID),
         _id("HC-1", "raised", "1"),
     ]
-    assert ledger.roles("HC-1")["raised"].event_id == _id("HC-1", "raised", "1")
+    assert (retract.key, retract.role) == (_ref("HC-1"), RAISED)
+    entry = ledger.entry("HC-1", "raised")
+    assert entry is not None and entry.event_id == _id("HC-1", "raised", "1")
 
 
 def test_a_record_gone_from_a_snapshot_is_retracted(tmp_path: Path) -> None:
-    ledger = SourceLedger({}, {})
+    ledger = _ledger()
     _planned(ledger, tmp_path, HC1, HC2)
     planner, actions = _planned(ledger, tmp_path, HC1, snapshot=True)
 
     [retract] = actions
-    assert isinstance(retract, Retract) and (retract.key, retract.role) == ("HC-2", "raised")
+    assert isinstance(retract, Retract) and (retract.key, retract.role) == (_ref("HC-2"), RAISED)
     target = retract.target
     assert (target.event_id, target.occurred_at, target.live) == (HC2_ID, HC2_AT, True)
     assert retract.reason == "no longer in the agency's export"
@@ -162,8 +196,8 @@ def test_a_record_gone_from_a_snapshot_is_retracted(tmp_path: Path) -> None:
         "target_event_id": HC2_ID,
         "reason": "no longer in the agency's export",
     }
-    assert ledger.roles("HC-2")["raised"].live is False
-    assert ledger.roles("HC-1")["raised"].live is True
+    assert ledger.roles(_ref("HC-2"))[RAISED].live is False
+    assert ledger.roles(_ref("HC-1"))[RAISED].live is True
     counts = planner.counts
     assert (counts.retracted, counts.retractions, counts.unchanged) == (1, 1, 1)
 
@@ -175,7 +209,7 @@ def test_a_record_gone_from_a_snapshot_is_retracted(tmp_path: Path) -> None:
 
 
 def test_the_same_file_again_plans_nothing(tmp_path: Path) -> None:
-    ledger = SourceLedger({}, {})
+    ledger = _ledger()
     _planned(ledger, tmp_path, HC1, HC2)
     before = copy.deepcopy(ledger.entries)
     planner, actions = _planned(ledger, tmp_path, HC1, HC2, snapshot=True)
@@ -202,8 +236,15 @@ def test_the_sqlite_ledger_keeps_the_entries_and_the_outbox(tmp_path: Path) -> N
     reopened = Ledger(tmp_path / "imports.sqlite")
     try:
         with reopened.source(FMT.source) as source_ledger:
-            assert source_ledger.roles("HC-1") == {
-                "raised": Entry(HC1_ID, HC1_AT, HC1_ENVELOPE, HC1_PAYLOAD, 0, True)
+            assert source_ledger.roles(source_ledger.keys.ref("HC-1")) == {
+                source_ledger.keys.role("raised"): Entry(
+                    HC1_ID,
+                    HC1_AT,
+                    source_ledger.keys.digest(HC1_UNKEYED_ENVELOPE),
+                    source_ledger.keys.digest(HC1_UNKEYED_PAYLOAD),
+                    0,
+                    True,
+                )
             }
             assert _planned(source_ledger, tmp_path, HC1, HC2)[1] == []
             _, actions = _planned(source_ledger, tmp_path, HC1.replace("CSE", "INJURY"), HC2)
@@ -211,3 +252,139 @@ def test_the_sqlite_ledger_keeps_the_entries_and_the_outbox(tmp_path: Path) -> N
         reopened.close()
     [correct] = actions
     assert isinstance(correct, Correct) and correct.target.event_id == HC1_ID
+
+
+# -- the ledger on disk: keyed digests and sealed blobs only ---------------------------------
+
+
+def _on_disk(path: Path) -> bytes:
+    """Every byte SQLite keeps for the ledger: the file and its write-ahead log."""
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+NHS = (b"9990000018", b"9990000034")
+
+
+def test_the_ledger_keeps_no_identifier_and_its_outbox_only_until_sent(tmp_path: Path) -> None:
+    path = tmp_path / "imports.sqlite"
+    ledger = Ledger(path)
+    try:
+        with ledger.source(FMT.source) as source_ledger:
+            first, _ = _planned(source_ledger, tmp_path, HC1, HC2)
+            source_ledger.remember("HC-1", {"nhs": "9990000018", "born": "2009-02-03"})
+            source_ledger.outbox = list(first.messages)
+        [body] = ledger._db.execute("SELECT body FROM outbox WHERE seq = 0").fetchone()
+        assert first.messages[0].body not in body and b"event_id" not in body
+        assert not any(number in _on_disk(path) for number in NHS), "sealed while pending"
+        assert ledger.pending(FMT.source) == first.messages
+        ledger.sent(FMT.source)
+        assert ledger._db.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+    finally:
+        ledger.close()
+    disk = _on_disk(path)
+    for clear in (*NHS, b"HC-1", b"2009-02-03", b"raised", HC1_UNKEYED_ENVELOPE.encode()):
+        assert clear not in disk and base64.b64encode(clear) not in disk, clear
+    # Its key: a file of its own beside it, private, made at first use.
+    key = tmp_path / "imports.sqlite.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and path.stat().st_mode & 0o077 == 0
+    assert len(base64.b64decode(key.read_bytes())) == 32
+
+    reopened = Ledger(path)
+    try:
+        with reopened.source(FMT.source) as source_ledger:
+            assert source_ledger.states == {"HC-1": {"nhs": "9990000018", "born": "2009-02-03"}}
+            assert _planned(source_ledger, tmp_path, HC1, HC2)[1] == []
+    finally:
+        reopened.close()
+
+
+def test_a_ledger_without_its_own_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "imports.sqlite"
+    Ledger(path).close()
+    key = tmp_path / "imports.sqlite.key"
+    kept = key.read_bytes()
+    key.write_bytes(base64.b64encode(bytes(32)) + b"\n")
+    with pytest.raises(LedgerRefused, match=r"is not the key the import ledger .* was sealed with"):
+        Ledger(path)
+    key.unlink()
+    with pytest.raises(LedgerRefused, match=r"imports.sqlite.key, which is missing: restore"):
+        Ledger(path)
+    key.write_bytes(kept)
+    Ledger(path).close()
+
+
+def _written_in_clear(path: Path) -> None:
+    """A ledger as the version before sealing wrote it (format 1): the planned HC-1 and HC-2,
+    an HC-1 state, and HC-1's message still in the outbox."""
+    hc2_envelope = _digest(
+        orjson.dumps(
+            ["health.concern_raised", HC2_AT, {"nhs_number": "9990000034"}],
+            option=orjson.OPT_SORT_KEYS,
+        )
+    )
+    hc2_payload = _digest(b'{"concern":"injury","setting":"gp"}')
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(
+        "CREATE TABLE published (source TEXT, key TEXT, role TEXT, event_id TEXT,"
+        " occurred_at TEXT, envelope TEXT, payload TEXT, revision INT, live INT,"
+        " PRIMARY KEY (source, key, role)) WITHOUT ROWID;"
+        "CREATE TABLE records (source TEXT, key TEXT, state BLOB,"
+        " PRIMARY KEY (source, key)) WITHOUT ROWID;"
+        "CREATE TABLE imports (source TEXT, file TEXT, finished_at TEXT,"
+        " snapshot INT, summary BLOB);"
+        "CREATE TABLE outbox (source TEXT, seq INT, subject TEXT, event_id TEXT,"
+        " body BLOB, PRIMARY KEY (source, seq)) WITHOUT ROWID;"
+    )
+    source = FMT.source
+    db.executemany(
+        "INSERT INTO published VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (source, "HC-1", "raised", HC1_ID, HC1_AT, HC1_UNKEYED_ENVELOPE,
+             HC1_UNKEYED_PAYLOAD, 0, 1),
+            (source, "HC-2", "raised", HC2_ID, HC2_AT, hc2_envelope, hc2_payload, 0, 1),
+        ],
+    )  # fmt: skip
+    db.execute(
+        "INSERT INTO records VALUES (?, ?, ?)",
+        (source, "HC-1", orjson.dumps({"nhs": "9990000018"})),
+    )
+    db.execute(
+        "INSERT INTO outbox VALUES (?, ?, ?, ?, ?)",
+        (source, 0, "safeguarding.v1.health.health.concern_raised", HC1_ID, LEGACY_BODY),
+    )
+    db.commit()
+    db.close()
+
+
+LEGACY_BODY = orjson.dumps(
+    {
+        "event_id": HC1_ID,
+        "event_type": "health.concern_raised",
+        "child": {"ids": {"nhs_number": "9990000018"}},
+    }
+)
+
+
+def test_a_ledger_written_in_clear_is_sealed_in_place_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "imports.sqlite"
+    _written_in_clear(path)
+    assert NHS[0] in _on_disk(path)
+    ledger = Ledger(path)
+    try:
+        assert not any(clear in _on_disk(path) for clear in (*NHS, b"HC-1"))
+        # Its outbox is still sent first, byte for byte.
+        [message] = ledger.pending(FMT.source)
+        assert (message.msg_id, message.body) == (HC1_ID, LEGACY_BODY)
+        ledger.sent(FMT.source)
+        with ledger.source(FMT.source) as source_ledger:
+            assert source_ledger.states == {"HC-1": {"nhs": "9990000018"}}
+            # The same file again publishes nothing; a change corrects the fact it published.
+            assert _planned(source_ledger, tmp_path, HC1, HC2)[1] == []
+            _, actions = _planned(source_ledger, tmp_path, HC1.replace("CSE", "INJURY"), HC2)
+    finally:
+        ledger.close()
+    [correct] = actions
+    assert isinstance(correct, Correct) and correct.target.event_id == HC1_ID
+    assert not any(clear in _on_disk(path) for clear in NHS)
