@@ -6,7 +6,7 @@ Envelope encryption with AES-256-GCM (``cryptography``'s AESGCM, random 96-bit n
   that is unset, in ``$HUB_DATA_DIR/keys/master.key`` (folder 0700, file 0600), made at first
   use. It never enters the database; the database holds only its id,
   ``HMAC(master, "key-id")[:8]``, so a wrong key is told apart from a damaged row;
-- a **data key** per owner (a hub child, ``records``, ``rejects/YYYY-MM``, ``pseudonyms``) and
+- a **data key** per owner (a hub child, ``records``, ``reject/<id>``, ``pseudonyms``) and
   version, in the table ``hub_data_keys`` of the store's own database: plain SQL on the
   eventsourcing datastore's connection, since these rows change (shredding, rotation), unlike
   the library's append-only tables. A shredded key's row stays, ``wrapped`` NULL: a tombstone.
@@ -129,8 +129,15 @@ class MasterKey:
         folder = self.default.parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
-        with contextlib.suppress(FileExistsError):  # another process made it first: theirs
-            write_master_key(self.default, new_master_key(), 0o600)
+        # Written whole, then linked into place: a process starting at the same moment (the
+        # writer, the projector, the web) reads either no file or a whole one, never half.
+        partial = self.default.with_name(f".{self.default.name}.{secrets.token_hex(4)}")
+        write_master_key(partial, new_master_key(), 0o600)
+        try:
+            with contextlib.suppress(FileExistsError):  # another process made it first: theirs
+                os.link(partial, self.default)
+        finally:
+            partial.unlink()
         return read_master_key(self.default, "the master key file")
 
 

@@ -159,8 +159,11 @@ def original_body(fact: FactRecorded, keyring: Seals) -> dict[str, Any] | None:
     return body
 
 
-def rejects_month(rejection: MessageRejected) -> str:
-    return f"rejects/{rejection.timestamp:%Y-%m}"
+def reject_owner(rejection: MessageRejected) -> str:
+    """A rejected message's own key. Not its child's: a message may name several children
+    (``identity.linked``), and erasing one of them must take the message, never another
+    child's key; nor a key shared with other messages, which erasing one would take too."""
+    return f"reject/{rejection.originator_id}"
 
 
 def seal_reject(
@@ -170,9 +173,9 @@ def seal_reject(
     named: list[str],
     keyring: Seals,
 ) -> MessageRejected:
-    """The reject as stored: the message sealed under ``owner`` (the child it names, or the
-    month's ``rejects/YYYY-MM``), and ``named``, the registry ids of the identifiers it
-    carried, so erasure and subject access find it."""
+    """The reject as stored: the message sealed under ``owner`` (its own key,
+    ``reject_owner``), and ``named``, the registry ids of the identifiers it carried, so
+    erasure and subject access find it."""
     sealed = keyring.seal(owner, "message", str(rejection.originator_id).encode(), data)
     return _with(rejection, raw_base64="", sealed=[sealed], named=named)
 

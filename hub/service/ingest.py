@@ -199,11 +199,11 @@ class IngestService:
         for rejection in rejections:
             data = base64.b64decode(rejection.raw_base64)
             try:
-                child, named = self.registry.find(privacy.identifier_keys(data))
+                _, named = self.registry.find(privacy.identifier_keys(data))
             except Exception as error:  # a reject is kept whatever the hub's own code does
                 log.error("could not look up a reject's child: %s", fault_frames(error))
-                child, named = None, []
-            owner = str(child) if child else privacy.rejects_month(rejection)
+                named = []
+            owner = privacy.reject_owner(rejection)
             plans.append((rejection, data, owner, [str(id) for id in named]))
         self.keyring.prepare({owner for _, _, owner, _ in plans})
         return [

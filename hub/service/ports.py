@@ -87,7 +87,7 @@ class Keyring(Protocol):
     encryption), kept beside the facts in the store's own database (``hub_data_keys``).
 
     An owner is a hub child id (the ``child_id`` string on ``FactRecorded``), ``records`` (facts
-    about no child), ``rejects/YYYY-MM`` (rejects naming no child the hub knows) or
+    about no child), ``reject/<id>`` (each rejected message's own) or
     ``pseudonyms`` (the hub's HMAC secret, ``secret``). Shredding an owner destroys its live
     key: what was sealed under it can never be read again, and the row stays as a tombstone,
     so shredding twice is harmless and a later ``seal`` for that owner makes version + 1.

@@ -361,19 +361,28 @@ class Privacy:
             "occurred_at": fact.body.get("occurred_at"),
             "recorded_at": fact.timestamp.isoformat(),
         }
-        body = original_body(fact, self.keyring)
+        # Only what is this child's: after an unlink, the other side of an identity fact is
+        # another child's (its identifiers, names and date of birth) and is never shown here.
+        own = fact.child_id is None or fact.child_id in members
+        body = original_body(fact, self.keyring) if own else None
         if body is not None:
+            if fact.other_child_id is not None and fact.other_child_id not in members:
+                payload = {k: v for k, v in (body.get("payload") or {}).items() if k != "other"}
+                body = {**body, "payload": payload}
             entry["body"] = body
             return entry
-        entry["erased"] = True
-        # An identity link whose own side was erased still holds what it said of the other
-        # side, sealed under that child's key: when that is this child, it is theirs to see.
+        if own:
+            entry["erased"] = True
+        # An identity fact's other side is sealed under that child's key: when that child is
+        # this one, what it said of them is theirs to see.
         other = next((part for part in fact.sealed if part["p"] == "other"), None)
         if other is not None and fact.other_child_id in members:
             # The associated data seal_fact binds each part to: the fact's event id.
             said = self.keyring.unseal(other, fact.event_id.encode())
             if said is not None:
                 entry["other"] = orjson.loads(said)
+            else:
+                entry["erased"] = True
         return entry
 
     def _reject_entry(self, reject: MessageRejected) -> dict[str, Any]:
@@ -543,11 +552,14 @@ def _target(fact: FactRecorded) -> str | None:
 
 
 def _owners_of(subject: Subject, rejects: Sequence[MessageRejected]) -> list[str]:
-    """The keyring owners to shred for a child: its identities', and those of the rejects
-    that named it (the child's own, or their month's)."""
+    """The keyring owners to shred for a child: its identities', and the own keys of the
+    rejects that named it. Never another child's: a reject naming this child and another
+    was sealed under its own key."""
     owners = set(subject.members)
     for reject in rejects:
-        owners.update(str(part["k"]) for part in reject.sealed)
+        owners.update(
+            str(part["k"]) for part in reject.sealed if str(part["k"]).startswith("reject/")
+        )
     return sorted(owners - _SHARED_OWNERS)
 
 

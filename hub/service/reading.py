@@ -50,6 +50,7 @@ class Reading:
         self.threshold = threshold
         self._refresh = refresh
         self._local = threading.local()
+        self._public = threading.Lock()
 
     # What anyone signed in may see.
 
@@ -102,6 +103,27 @@ class Reading:
         public: bool = True,
         given_before: dt.datetime | None = None,
         remember: bool = True,
+    ) -> dict[str, Any]:
+        if public and remember:
+            # Checked against the answers given, computed, and remembered as one step, so two
+            # public answers at once cannot each miss the other (within this process; the
+            # CLI's are one at a time).
+            with self._public:
+                return self._answered(
+                    statistic, period, as_of, suppress, by, True, given_before, True
+                )
+        return self._answered(statistic, period, as_of, suppress, by, public, given_before, False)
+
+    def _answered(
+        self,
+        statistic: str,
+        period: str,
+        as_of: str | None,
+        suppress: bool,
+        by: str | None,
+        public: bool,
+        given_before: dt.datetime | None,
+        remember: bool,
     ) -> dict[str, Any]:
         projection = self._projection()
         moment = projections.parse_as_of(as_of) if as_of else None
@@ -259,12 +281,22 @@ class Reading:
     def reproduce(self, user: User, reference: str) -> dict[str, Any]:
         self._allow(user, Can.REGISTER, "published.reproduce", {"reference": reference})
 
+        public = not user.can(Can.FOI_RAW)
+
         def recompute(
             statistic: str, period: str, as_of: str | None, before: dt.datetime | None
         ) -> dict[str, Any]:
-            # Not given anew (only compared), so not remembered as given.
+            # As published: checked against what had been given then, and not given anew.
+            # As the records stand now: a new answer to this reader, checked and remembered
+            # like any other, so that it cannot be differenced against a later one.
             return self._answer(
-                statistic, period, as_of, suppress=True, given_before=before, remember=False
+                statistic,
+                period,
+                as_of,
+                suppress=True,
+                public=public or before is not None,
+                given_before=before,
+                remember=before is None,
             )
 
         result = self.register.reproduce(reference, recompute)

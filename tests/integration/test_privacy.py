@@ -154,13 +154,16 @@ def test_erasure_finds_every_linked_identity_and_changes_no_figure(hub: Hub) -> 
     # Police, council (joined by the NHS number) and school (identity.linked): one child.
     assert held["hub_identities"] == 3
     assert {f["agency"] for f in held["facts"]} == {"police", "local_authority", "education"}
-    assert "Amelia" in _text(held) and "Bruno" in _text(held)  # the link to Bruno, undone
+    # The link to Bruno was undone: he is another child, whose details are not hers to see.
+    assert "Amelia" in _text(held) and "Bruno" not in _text(held) and "Quixley" not in _text(held)
+    links = [f for f in held["facts"] if f["event_type"].startswith("identity.")]
+    assert len(links) == 3 and all("body" in f for f in links)
     assert [f["event_type"] for f in held["facts"]].count("record.corrected") == 1
     [reject] = held["rejects"]
     assert reject["message"]["child"]["given_name"] == "Amelia"
 
     erased = privacy.erase(DPO, spaced, "court order 2019/1")
-    assert (erased.identities, erased.keys) == (3, 3)
+    assert (erased.identities, erased.keys) == (3, 4)  # three identities, and the reject's own
     assert erased.facts == len(held["facts"]) - 1  # all but the correction, about no child
     assert not erased.already
     assert hub.figures() == before
@@ -176,9 +179,11 @@ def test_erasure_finds_every_linked_identity_and_changes_no_figure(hub: Hub) -> 
     # Bruno was unlinked: a different child, still readable, and Carla untouched.
     bruno = privacy.subject_access(DPO, "la_child_id:LA-202")
     assert bruno["hub_identities"] == 1 and "Quixley" in _text(bruno)
-    # The links' own bodies were Amelia's (erased); what they said of Bruno is his, still held.
+    # The links' own bodies are Amelia's (and erased): never shown to him; what they said of
+    # Bruno is his, still held.
     links = [f for f in bruno["facts"] if f["event_type"].startswith("identity.")]
-    assert [(f["erased"], f["other"]["family_name"]) for f in links] == [(True, "Quixley")] * 2
+    assert [("body" in f, f["other"]["family_name"]) for f in links] == [(False, "Quixley")] * 2
+    assert "Amelia" not in _text(bruno) and "Zebedee" not in _text(bruno)
     assert "Carla" in _text(privacy.subject_access(DPO, nhs_number(303)))
 
     # Erasing twice is harmless: nothing left to destroy.
@@ -286,7 +291,7 @@ def test_the_commands(
 
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{NHS_1}\n"))
     assert main(["erase", "--child", "-", "--reason", "court order"]) == 0
-    assert capsys.readouterr().out.startswith("erased 1 child (3 hub identities): 3 data keys")
+    assert capsys.readouterr().out.startswith("erased 1 child (3 hub identities): 4 data keys")
     assert main(["erase", "--child", UPN_5, "--reason", "again"]) == 0
     assert capsys.readouterr().out.startswith("already erased: 3 hub identities")
 

@@ -191,3 +191,16 @@ def test_several_periods_in_one_answer_are_each_remembered(reading: Reading) -> 
     result = reading.foi(FOI, "missing-occasions", "2017..2018", by="year")
     assert [a["period"]["label"] for a in result["answers"]] == ["2017", "2018"]
     assert {g.start.year for g in reading.given.of("missing-occasions")} == {2017, 2018}
+
+
+def test_the_live_answer_shown_beside_a_reproduction_is_remembered_as_given(
+    reading: Reading, history: History
+) -> None:
+    reading.publish(FOI, "FOI-2019-0007", "missing-occasions", "2018", None)  # 12
+    history.at("2019-06-01T09:00:00+01:00")
+    for n in range(30, 33):  # three more in June 2018: the live figure for 2018 is 15
+        history.episode(f"J{n}", "2018-06-01T10:00:00+00:00", child(n))
+    assert reading.reproduce(FOI, "FOI-2019-0007")["live"]["figures"]["all.total"]["value"] == 15
+    # January to May holds 12: the published 12 gives nothing away, the live 15 would give 3.
+    spring = reading.foi(FOI, "missing-occasions", "2018-01-01..2018-05-31")
+    assert spring["figures"]["all.total"]["reason"] == "differencing"

@@ -31,9 +31,8 @@ CLIENT_ID = "safeguarding-hub"
 
 def test_the_preferred_username_then_a_verified_email_name_the_user() -> None:
     assert candidate_names({"preferred_username": "fiona", "email": "f@council.gov.uk"}) == [
-        "fiona",
-        "f@council.gov.uk",
-    ]
+        "fiona"
+    ]  # an e-mail address the provider does not say it verified names no one
     assert candidate_names({"email": "f@council.gov.uk", "email_verified": True}) == [
         "f@council.gov.uk"
     ]

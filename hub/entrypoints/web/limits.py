@@ -29,8 +29,11 @@ class SignInLimiter:
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def blocked(self, name: str, client: str) -> float | None:
-        """Seconds until another attempt may be made, or None when one may be made now."""
+    def attempt(self, name: str, client: str) -> float | None:
+        """Seconds until another attempt may be made; or None, and the attempt is counted now,
+        as a failure until ``succeeded`` says otherwise. Counted before the password is
+        checked, in one step with the check of the limit: a burst of attempts at once is
+        limited like attempts one after another."""
         now = self._clock()
         with self._lock:
             waits = [
@@ -38,21 +41,24 @@ class SignInLimiter:
                 for key in _keys(name, client)
                 if len(times := self._recent(key, now)) >= self.failures
             ]
-        return max(waits) if waits else None
-
-    def failed(self, name: str, client: str) -> None:
-        now = self._clock()
-        with self._lock:
+            if waits:
+                return max(waits)
             for key in _keys(name, client):
                 self._recent(key, now).append(now)
             if len(self._seen) > _KEPT:  # names made up by the thousand: forget the stale
                 for key in [k for k in self._seen if not self._recent(k, now)]:
                     del self._seen[key]
+        return None
 
-    def succeeded(self, name: str) -> None:
-        """The name's own count starts again; the address's does not (it may be guessing)."""
+    def succeeded(self, name: str, client: str) -> None:
+        """The name's count starts again; the address's loses this attempt only (it may be
+        guessing other names)."""
+        name_key, client_key = _keys(name, client)
         with self._lock:
-            self._seen.pop(_keys(name, "")[0], None)
+            self._seen.pop(name_key, None)
+            times = self._seen.get(client_key)
+            if times:
+                times.pop()
 
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self._seen.setdefault(key, deque())

@@ -23,15 +23,16 @@ PROVIDER = "council"
 def candidate_names(claims: Mapping[str, Any]) -> list[str]:
     """The hub user names the provider's claims may stand for, most specific first.
 
-    An ``email`` counts only when the provider has not said it is unverified: an unverified
-    address could be anyone's.
+    An ``email`` counts only when the provider says it is verified (``email_verified``
+    true): an address the provider did not verify could be anyone's, and some providers
+    leave the claim out altogether.
     """
     names: list[str] = []
     preferred = claims.get("preferred_username")
     if isinstance(preferred, str) and preferred.strip():
         names.append(preferred.strip())
     email = claims.get("email")
-    if isinstance(email, str) and email.strip() and claims.get("email_verified") is not False:
+    if isinstance(email, str) and email.strip() and claims.get("email_verified") is True:
         names.append(email.strip())
     return list(dict.fromkeys(names))
 

@@ -74,7 +74,7 @@ async def signin(
         return _form(request, web, next=next, error="The form had expired: try again.", status=403)
     client = client_address(request)
     name = name.strip()
-    wait = web.limiter.blocked(name, client)
+    wait = web.limiter.attempt(name, client)
     if wait is not None:
         web.metrics.sign_ins.labels("limited").inc()
         await _audit_attempt(request, name, client, "limited")
@@ -88,13 +88,12 @@ async def signin(
         )
     user = await web.workers.run(lambda s: s.accounts.sign_in(name, password))
     if user is None:
-        web.limiter.failed(name, client)
         web.metrics.sign_ins.labels("failed").inc()
         await _audit_attempt(request, name, client, "failed")
         return _form(
             request, web, next=next, error="That name and password do not match.", status=401
         )
-    web.limiter.succeeded(name)
+    web.limiter.succeeded(name, client)
     web.metrics.sign_ins.labels("ok").inc()
     await record(request, user, "sign-in", {"how": "password", "client": client})
     target = "/password" if user.must_change_password else next
@@ -195,13 +194,13 @@ async def change_password(
     if new != again:
         return _password_page(request, caller, "The two new passwords differ.", 400)
     client = client_address(request)
-    if web.limiter.blocked(name, client) is not None:  # a session left open is no way round
+    if web.limiter.attempt(name, client) is not None:  # a session left open is no way round
         await record(request, caller.user, "password.change", {}, "limited")
         return _password_page(request, caller, "Too many failed attempts: try later.", 429)
     if await web.workers.run(lambda s: s.accounts.sign_in(name, current)) is None:
-        web.limiter.failed(name, client)
         await record(request, caller.user, "password.change", {}, "failed")
         return _password_page(request, caller, "Your current password is not right.", 400)
+    web.limiter.succeeded(name, client)
     try:
         await web.workers.run(lambda s: s.accounts.change_password(name, new))
     except InputError as error:
