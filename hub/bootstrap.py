@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import projections
 from hub.adapters.application import HubApplication
@@ -37,7 +37,9 @@ from hub.feed import FactFeed
 from hub.service.accounts import Accounts
 from hub.service.audit import AuditLog
 from hub.service.ingest import IngestService
+from hub.service.notifications import Notifier, ProjectionNotices, Publish
 from hub.service.ordered import Recorder
+from hub.service.ports import Streams
 from hub.service.privacy import Privacy, Retention, privacy_pseudonyms
 from hub.service.reading import Reading
 from hub.service.register import GivenAnswers, Register
@@ -125,6 +127,19 @@ def build_privacy(settings: Settings) -> Privacy:
             years=settings.retention_years,
         ),
         refresh=functools.partial(projections.catch_up, feed),
+    )
+
+
+def build_notifier(settings: Settings, publish: Publish) -> Notifier:
+    """What sends agencies their notifications (docs/notifications.md): the projection's
+    notices, the store's facts and keyring for the recipients' own identifiers, and
+    ``hub_notifications``, what was sent."""
+    return Notifier(
+        build_read_side(settings).notifications,
+        build_store(settings),
+        ProjectionNotices(functools.partial(build_projection, settings)),
+        publish,
+        within=settings.notify_within,
     )
 
 
@@ -236,12 +251,14 @@ def client_nats_url(settings: Settings) -> str:
 
 
 async def serve(settings: Settings) -> None:
-    """Run the hub until SIGINT/SIGTERM: the lease, NATS, the consumer, its writer, and the
-    projector. A second ``hub serve`` on the same store or data folder is refused."""
+    """Run the hub until SIGINT/SIGTERM: the lease, NATS, the consumer, its writer, the
+    projector, and the notifier (``HUB_NOTIFY``). A second ``hub serve`` on the same store or
+    data folder is refused."""
     # Imported here: FastStream takes a third of a second to import, which the read-only
     # commands (hub foi, hub status) need not pay.
     from hub.adapters.jetstream import declare_streams
     from hub.adapters.keeper import StreamKeeper
+    from hub.adapters.notify import JetStreamPublisher
     from hub.entrypoints.consumer import Consumer
     from hub.entrypoints.projector import SupervisedProjector
     from hub.entrypoints.watch import Watch
@@ -266,14 +283,22 @@ async def serve(settings: Settings) -> None:
                     settings.writer,
                 )
                 lease_task = asyncio.create_task(_keep_lease(lease, app))
+                publisher = JetStreamPublisher(url, settings, login)
+                notifier = build_notifier(settings, publisher) if settings.notify else None
                 watch = Watch(
                     consumer,
                     StreamKeeper(url, settings, login),
                     projector,
                     recorder,
                     ReportFile(settings.report_file),
+                    notifier,
                 )
                 watch_task = asyncio.create_task(watch.run())
+                tasks = [lease_task, watch_task]
+                if notifier is not None:
+                    tasks.append(asyncio.create_task(notifier.run(settings.notify_every)))
+                else:
+                    log.info("notifications to agencies are off (HUB_NOTIFY)")
                 web = web_beside(settings)  # starts in the background, beside the consumer
                 try:
                     with _published_url(settings, url):
@@ -282,10 +307,12 @@ async def serve(settings: Settings) -> None:
                     if web is not None:
                         await _stop_web(web)
                     lost = lease_task.done() and not lease_task.cancelled() and lease_task.result()
-                    for task in (lease_task, watch_task):
+                    for task in tasks:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await task
+                    with contextlib.suppress(Exception):  # closing, whatever state NATS is in
+                        await asyncio.wait_for(publisher.close(), 2)
                 if lost:
                     raise StoreInUse("another hub serve took this store's writer lease")
         finally:
@@ -473,6 +500,10 @@ class Wiring:
 
     def privacy(self) -> Privacy:
         return build_privacy(self.settings)
+
+    def notifications(self) -> Streams[Any]:
+        """``hub_notifications``: what the hub told each agency."""
+        return build_read_side(self.settings).notifications
 
     async def serve(self) -> None:
         await serve(self.settings)

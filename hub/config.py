@@ -109,6 +109,21 @@ class Settings(BaseSettings):
         description="what hub import has published, per source; unset: imports.sqlite in data_dir",
     )
 
+    # Notifications to agencies (docs/notifications.md), sent by hub serve.
+    notify: bool = Field(
+        default=True, description="send agencies their notifications (false: nothing is sent)"
+    )
+    notify_within: float = Field(
+        default=7 * 86_400,
+        gt=0,
+        description="seconds: a cause that occurred longer than this before the hub recorded"
+        " it raises nothing (an import of history is not news); a restarted hub serve sends"
+        " what the notices of this last period left unsent",
+    )
+    notify_every: float = Field(
+        default=0.25, gt=0, description="seconds between the notifier's reads of new notices"
+    )
+
     # The web service (docs/web.md): hub serve and hub web listen here.
     web_addr: str = Field(
         default="127.0.0.1:8700",

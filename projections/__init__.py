@@ -20,6 +20,9 @@ Public face::
     year_ending("2018-03")                  # ("2017-04", "2018-03")
     render_trends(data, "json" | "md" | "html"); save_trend_chart(data, path)  # .png, .svg
     agency_summary(store, "police")        # an agency's facts held, by type (counts only)
+    notices(store, after=position)         # what the hub should tell the agencies (Notice rows)
+    due(store, since_us, until_us)         # return interviews fallen due (Notice rows)
+    children_of(store, root); facts_by(store, members, "police")   # for the Notifier
 
 Errors are ``ProjectionError`` (``BadArgument``, ``NotAllowed``), under ``contracts.HubError``
 (the whole tree is drawn in ``hub.errors``). Facts come through the hub's read port,
@@ -44,6 +47,7 @@ from projections._follow import catch_up, follow
 from projections._formats import render
 from projections._forum import forum
 from projections._forum_formats import render_forum
+from projections._notices import Notice, children_of, due, facts_by, notices
 from projections._store import ProjectionStore
 from projections._time import BY, Period, parse_as_of, parse_period, parse_periods
 from projections._trends import SERIES, trends, year_ending
@@ -58,6 +62,7 @@ __all__ = [
     "BadArgument",
     "GivenAnswer",
     "NotAllowed",
+    "Notice",
     "Period",
     "ProjectionError",
     "ProjectionStore",
@@ -70,9 +75,13 @@ __all__ = [
     "catch_up",
     "check_partnership",
     "check_role",
+    "children_of",
     "differencing",
+    "due",
+    "facts_by",
     "follow",
     "forum",
+    "notices",
     "parse_as_of",
     "parse_period",
     "parse_periods",

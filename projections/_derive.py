@@ -17,7 +17,7 @@ from projections._facts import Fact, ordered
 from projections._time import duration_us, london_day
 from projections._timeline import Timeline
 
-_RI_WINDOW_US = duration_us(RETURN_INTERVIEW_WINDOW)  # ri_72h: completed within it
+_RI_WINDOW_US = duration_us(RETURN_INTERVIEW_WINDOW)  # ri_72h, ri_declined_72h: within it
 _RETURN_INTERVIEWS = (
     "return_interview.offered",
     "return_interview.completed",
@@ -50,6 +50,7 @@ class EpisodeRow(NamedTuple):
     placement_ref: str | None
     postcode_district: str | None
     placement_type: str | None
+    ri_declined_72h: bool  # last, so positional uses of the row still hold
 
 
 class OrphanRow(NamedTuple):
@@ -128,6 +129,7 @@ def episode(
     found_us = min(found) if found else None
     interviews = [f for f in facts if f.type in _RETURN_INTERVIEWS]
     completed = [f for f in interviews if f.type == "return_interview.completed"]
+    declined = [f for f in interviews if f.type == "return_interview.declined"]
     findings = {name: any(f.payload["findings"][name] for f in completed) for name in FINDINGS}
     status = timeline.at(last_seen)
     where = p["missing_from"]
@@ -155,6 +157,8 @@ def episode(
             placement_ref=where.get("placement_ref"),
             postcode_district=where.get("postcode_district"),
             placement_type=status.placement_type,
+            ri_declined_72h=found_us is not None
+            and any(f.occurred_us <= found_us + _RI_WINDOW_US for f in declined),
         ),
         [],
     )

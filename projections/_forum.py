@@ -16,10 +16,23 @@ from typing import Any
 
 import orjson
 
-from contracts.vocabulary import RISK_GRADES
+from contracts.vocabulary import RETURN_INTERVIEW_WINDOW, RISK_GRADES
 from projections._identity import component
 from projections._store import ProjectionStore
-from projections._time import Period, parse_period
+from projections._time import LONDON, Period, duration_us, from_us, parse_period, to_us
+from projections.statistics import Query
+
+OVERDUE_TERM = "Return interviews overdue"
+OVERDUE_DEFINITION = (
+    "Episodes of children looked after when last seen, found in the month (the earliest"
+    " found time, not retracted, falls between the London midnights that begin and end the"
+    " month), with no return interview completed or declined within 72 hours of being found"
+    " (recorded as happening no later than found + 72 h), once those 72 hours have passed by"
+    " the time the pack is made (a find less than 72 hours old is not yet due). The same rule"
+    " as the hub's notice to the council that a return interview is overdue. Counted by the"
+    " highest risk grade the episode had and the placement type when last seen, and listed"
+    " by child."
+)
 
 DEFINITIONS = (
     ("Repeat missing list",
@@ -53,9 +66,11 @@ DEFINITIONS = (
     ("Where they were found, and risk",
      "The month's episodes by where they were found, and by the highest risk grade each"
      " episode had."),
+    (OVERDUE_TERM, OVERDUE_DEFINITION),
 )  # fmt: skip
 
 _HOUR_US = 3_600_000_000
+_RI_WINDOW_US = duration_us(RETURN_INTERVIEW_WINDOW)
 _BANDS = ((12, "under 12"), (14, "12-13"), (16, "14-15"), (18, "16-17"))
 _EPISODE = (
     "SELECT root, day, last_seen_us, found, found_us, risk_max, looked_after, uasc,"
@@ -80,11 +95,14 @@ def forum(
     key: Callable[[bytes], str],
     threshold: int = 3,
     window_days: int = 90,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The pack for ``month`` (a one-month Period) as the records stand now."""
+    """The pack for ``month`` (a one-month Period) as the records stand now; ``now`` (default:
+    the clock) is when a return interview's 72 hours must have passed to be overdue."""
     previous = parse_period(f"{month.start - dt.timedelta(days=1):%Y-%m}")
     with store.reading() as db:
         position = store.head()[0]
+        overdue = overdue_return_interviews(db, month, key=key, at=now or dt.datetime.now(dt.UTC))
         window = _window(month, window_days)
         episodes = db.execute(_EPISODE, (window.first_day, month.last_day)).fetchall()
         listed = _repeat(episodes, threshold)
@@ -109,6 +127,7 @@ def forum(
         "risk": _risk(in_month),
         "episodes_in_month": len(in_month),
         "children_in_month": len({e[0] for e in in_month}),
+        "return_interviews_overdue": overdue,
     }
 
 
@@ -266,3 +285,87 @@ def _risk(month: list[tuple[Any, ...]]) -> dict[str, int]:
         for risk in (*RISK_GRADES, "unknown")
         if risk in counts or risk in RISK_GRADES
     }
+
+
+_OVERDUE = (
+    "SELECT root, found_us, risk_max, placement_type, placement_ref, ri_offered, ri_completed,"
+    " ri_72h, ri_declined_72h FROM episode WHERE {live} AND looked_after = 1 AND found = 1"
+    " AND found_us >= :start_us AND found_us < :end_us ORDER BY found_us, ref"
+)
+
+
+def overdue_return_interviews(
+    db: Any,
+    month: Period,
+    *,
+    key: Callable[[bytes], str],
+    at: dt.datetime,
+    position: int | None = None,
+) -> dict[str, Any]:
+    """The month's overdue return interviews (``OVERDUE_DEFINITION``, the one definition):
+    as the records stand (``position`` None), or as they stood at ``position`` (the last
+    recorded by an as-of time); ``at`` is when the 72 hours must have passed (now, or that
+    as-of time). Every looked-after episode found in the month is exactly one of ``in_time``
+    (completed or declined within 72 h), ``not_yet_due`` or ``overdue``. ``at`` itself is not
+    in the result, so the same records give the same pack until another interview falls due."""
+    at_us = to_us(at)
+    query = Query(db, month, position or 0, head=position is None)
+    found = in_time = not_yet_due = 0
+    by_risk: Counter[str] = Counter()
+    by_placement: Counter[str] = Counter()
+    listed = []
+    rows = query.rows(_OVERDUE)
+    for (
+        root,
+        found_us,
+        risk,
+        placement,
+        placement_ref,
+        offered,
+        completed,
+        ri_72h,
+        declined,
+    ) in rows:
+        found += 1
+        due_us = found_us + _RI_WINDOW_US
+        if ri_72h or declined:
+            in_time += 1
+        elif due_us >= at_us:
+            not_yet_due += 1
+        else:
+            by_risk[risk or "unknown"] += 1
+            by_placement[placement or "unknown"] += 1
+            listed.append(
+                {
+                    "child": key(bytes(root)),
+                    "found_at": _london(found_us),
+                    "due_by": _london(due_us),
+                    "highest_risk": risk,
+                    "placement_type": placement,
+                    "placement_ref": placement_ref,
+                    "interview": (
+                        "completed late"
+                        if completed
+                        else "offered, not completed"
+                        if offered
+                        else "none recorded"
+                    ),
+                }
+            )
+    return {
+        "found": found,
+        "in_time": in_time,
+        "not_yet_due": not_yet_due,
+        "overdue": len(listed),
+        "by_risk": {
+            risk: by_risk[risk]
+            for risk in (*RISK_GRADES, "unknown")
+            if risk in by_risk or risk in RISK_GRADES
+        },
+        "by_placement_type": dict(sorted(by_placement.items(), key=lambda i: (-i[1], i[0]))),
+        "episodes": listed,
+    }
+
+
+def _london(us: int) -> str:
+    return from_us(us).astimezone(LONDON).isoformat(timespec="minutes")

@@ -95,6 +95,7 @@ def _markdown(pack: dict[str, Any]) -> str:
     lines += ["", "## Highest risk grade of the month's episodes", "", "| risk | episodes |"]
     lines.append("|---|---:|")
     lines.extend(f"| {_cell(risk)} | {n} |" for risk, n in pack["risk"].items())
+    lines += _overdue_markdown(pack["return_interviews_overdue"])
     lines += [
         "",
         "Children are shown under keys made with the hub's secret (HMAC): the same child has"
@@ -103,3 +104,37 @@ def _markdown(pack: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+_OVERDUE_COLUMNS = (
+    ("found_at", "found (London)"),
+    ("due_by", "due by"),
+    ("child", "child"),
+    ("highest_risk", "highest risk"),
+    ("placement_type", "placement"),
+    ("placement_ref", "placement ref"),
+    ("interview", "interview"),
+)
+
+
+def _overdue_markdown(overdue: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Return interviews overdue",
+        "",
+        f"{overdue['overdue']} overdue of {overdue['found']} episodes of looked-after children"
+        f" found this month ({overdue['in_time']} completed or declined within 72 hours,"
+        f" {overdue['not_yet_due']} not yet due when the pack was made).",
+        "",
+    ]
+    if not overdue["episodes"]:
+        return [*lines, "None overdue."]
+    lines += ["| highest risk | overdue |", "|---|---:|"]
+    lines += [f"| {_cell(risk)} | {n} |" for risk, n in overdue["by_risk"].items()]
+    lines += ["", "| placement | overdue |", "|---|---:|"]
+    lines += [f"| {_cell(kind)} | {n} |" for kind, n in overdue["by_placement_type"].items()]
+    lines += ["", "| " + " | ".join(title for _, title in _OVERDUE_COLUMNS) + " |"]
+    lines.append("|" + "---|" * len(_OVERDUE_COLUMNS))
+    for row in overdue["episodes"]:
+        lines.append("| " + " | ".join(_cell(row[name]) for name, _ in _OVERDUE_COLUMNS) + " |")
+    return lines

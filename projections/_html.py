@@ -27,7 +27,13 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        words=_words, day=_day, month=month_name, figure=_figure, signed=_signed, css=_css_string
+        words=_words,
+        day=_day,
+        moment=_moment,
+        month=month_name,
+        figure=_figure,
+        signed=_signed,
+        css=_css_string,
     )
     environment.globals.update(marking=_marking.MARKING)
     return environment
@@ -149,6 +155,11 @@ def _words(value: Any) -> str:
 
 def _day(iso: str) -> str:
     return f"{dt.date.fromisoformat(iso):%-d %B %Y}"
+
+
+def _moment(iso: str) -> str:
+    """A London time (``2021-03-31T23:30+01:00``) as ``31 March 2021 23:30``."""
+    return f"{dt.datetime.fromisoformat(iso):%-d %B %Y %H:%M}"
 
 
 def _figure(value: float | None) -> str:

@@ -24,6 +24,7 @@ from hub.feed import StoredFact
 from projections import _derive as derive
 from projections._facts import COUNCIL_MISSING, LA, PER_CHILD_TYPES, Fact, kept
 from projections._identity import component
+from projections._notices import WATCHED, Cause, Rules
 from projections._reconcile import PoliceEpisode, reconcile
 from projections._schema import OPEN_DAY
 from projections._store import ProjectionStore
@@ -36,9 +37,13 @@ class _Touched:
     children: set[bytes] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)
     council: set[bytes] = field(default_factory=set)  # children whose missing records changed
+    # For the notifications' rules: facts of their types added (not duplicates), and the
+    # corrections and retractions of such facts (the record fact, its target, retracted?).
+    added: list[Fact] = field(default_factory=list)
+    amended: list[tuple[Cause, bytes, bool]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.children or self.groups)
+        return bool(self.children or self.groups or self.added or self.amended)
 
     def fact(self, fact: Fact, previous_group: str | None = None) -> None:
         for group in (previous_group, fact.group):
@@ -90,10 +95,13 @@ class Projector:
             self.store.note_type(fact.event_type, position)
         touched = self.touched
         payload = fact.body["payload"]
-        if fact.event_type == "record.corrected":
-            self._correct(UUID(payload["target_event_id"]).bytes, payload["replacement"], touched)
-        elif fact.event_type == "record.retracted":
-            self._retract(UUID(payload["target_event_id"]).bytes, touched)
+        if fact.event_type in ("record.corrected", "record.retracted"):
+            cause = Cause(event_id, fact.event_type, fact.agency, instant(fact.body["occurred_at"]))
+            target_id = UUID(payload["target_event_id"]).bytes
+            if fact.event_type == "record.corrected":
+                self._correct(target_id, payload["replacement"], touched, cause)
+            else:
+                self._retract(target_id, touched, cause)
         else:
             self._add(event_id, fact, touched)
 
@@ -101,7 +109,12 @@ class Projector:
         """Derive again what the facts applied since the last flush touched, as of the last
         of them. Call it before the transaction commits."""
         if self.touched:
-            _Rederivation(self, self.position).run(self.touched)
+            touched = self.touched
+            _Rederivation(self, self.position).run(touched)
+            if touched.added or touched.amended:  # on the records as this run left them
+                recorded_us = self.run_recorded_us or 0
+                rules = Rules(self.store, self.group, self.status, self.position, recorded_us)
+                rules.run(touched.added, touched.amended)
             self.touched = _Touched()
 
     def group(self, group: str) -> list[Fact]:
@@ -143,6 +156,8 @@ class Projector:
             self.store.extend_span("care", london_day(fact.occurred_us), OPEN_DAY, position)
         if child and fact.agency == LA and self.store.note_known(child, fact.occurred_us):
             touched.children.add(child)  # the department knew the child earlier than we knew
+        if fact.type in WATCHED:
+            touched.added.append(fact)
         touched.fact(fact)
 
     def _edge(
@@ -151,7 +166,13 @@ class Projector:
         self.store.add_edge(event_id, a, b, kind, position)
         touched.children.update((a, b))
 
-    def _correct(self, target_id: bytes, replacement: dict[str, object], touched: _Touched) -> None:
+    def _correct(
+        self,
+        target_id: bytes,
+        replacement: dict[str, object],
+        touched: _Touched,
+        cause: Cause,
+    ) -> None:
         target = self.store.fact(target_id)
         if target is None or not target.alive:
             return
@@ -164,8 +185,10 @@ class Projector:
             self.store.cite(target.payload["alert_refs"], target.payload["investigation_ref"])
         self._recount(target, touched)
         touched.fact(target, previous)
+        if target.type in WATCHED:
+            touched.amended.append((cause, target_id, False))
 
-    def _retract(self, target_id: bytes, touched: _Touched) -> None:
+    def _retract(self, target_id: bytes, touched: _Touched, cause: Cause) -> None:
         target = self.store.fact(target_id)
         if target is None or not target.alive:
             return
@@ -176,6 +199,8 @@ class Projector:
             touched.children.update((a, b))
         self._recount(target, touched)
         touched.fact(target)
+        if target.type in WATCHED:
+            touched.amended.append((cause, target_id, True))
 
     def _recount(self, target: Fact, touched: _Touched) -> None:
         if target.child and target.agency == LA:

@@ -9,10 +9,11 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "9"
+VERSION = "10"
 """Bump when what the projector derives changes: a different version is rebuilt from zero.
 (9: ``born`` holds the month of birth's first day, not the date, so no projection made
-earlier keeps an exact date of birth.)"""
+earlier keeps an exact date of birth. 10: the notifications' ``notice`` and ``deadline``
+tables (docs/notifications.md), and the episode's ``ri_declined_72h`` column.)"""
 DERIVATION = "8"
 """What the statistics' figures are derived by, in every answer's provenance digest: bump it
 when a figure could change. Version 9 changed no figure (only ``born``, which the forum reads
@@ -24,7 +25,8 @@ _VERSIONED = {
         " risk_max TEXT, looked_after INT, uasc INT, allocated INT, known INT, found INT,"
         " found_us INT, ri_offered INT, ri_completed INT, ri_72h INT, harmed_physically INT,"
         " sexually_assaulted_or_exploited INT, drugs_sale INT, criminal_activity INT,"
-        " missing_from TEXT, placement_ref TEXT, postcode_district TEXT, placement_type TEXT"
+        " missing_from TEXT, placement_ref TEXT, postcode_district TEXT, placement_type TEXT,"
+        " ri_declined_72h INT"
     ),
     "orphan": "event_id BLOB, ref TEXT, day INT",
     "alert": "ref TEXT, day INT, setting TEXT, cse INT, sexual_abuse INT, cce INT",
@@ -59,6 +61,7 @@ _CURRENT_INDEXES = {
         " ri_completed, ri_72h, harmed_physically, sexually_assaulted_or_exploited, drugs_sale,"
         " criminal_activity",
         "root",  # a child's episodes, for matching them with the council's records
+        "found_us",  # the month's finds, for the forum's overdue return interviews
     ],
     "orphan": ["day"],
     "alert": ["day, setting, cse, sexual_abuse, cce"],
@@ -116,6 +119,23 @@ _STATE = [
     "CREATE TABLE IF NOT EXISTS log (position INTEGER PRIMARY KEY, recorded_us INT, n INT,"
     " chain BLOB)",
     "CREATE INDEX IF NOT EXISTS log_recorded ON log (recorded_us)",
+    # What the hub should tell the agencies (docs/notifications.md): each run's notices, at
+    # the run's last position, in order (seq). action 'raise' or 'withdraw'; detail is JSON;
+    # target_id: on a withdraw, the cause whose notifications are withdrawn. Not versioned:
+    # it is appended to, never superseded, and a rebuild derives the same rows again.
+    "CREATE TABLE IF NOT EXISTS notice (position INT, seq INT, recorded_us INT, action TEXT,"
+    " kind TEXT, recipient TEXT, cause_id BLOB, cause_type TEXT, cause_agency TEXT,"
+    " cause_us INT, root BLOB, detail TEXT, target_id BLOB, PRIMARY KEY (position, seq))"
+    " WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS notice_cause ON notice (cause_id)",
+    "CREATE INDEX IF NOT EXISTS notice_recorded ON notice (recorded_us)",
+    "CREATE INDEX IF NOT EXISTS notice_target ON notice (target_id) WHERE target_id IS NOT NULL",
+    # Found episodes of looked-after children the council was told of, still waiting for a
+    # return interview: one row per missing.found (its cause), due 72 h after found_at.
+    "CREATE TABLE IF NOT EXISTS deadline (cause_id BLOB PRIMARY KEY, ref TEXT, root BLOB,"
+    " found_us INT, due_us INT, cause_agency TEXT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS deadline_due ON deadline (due_us)",
+    "CREATE INDEX IF NOT EXISTS deadline_ref ON deadline (ref)",
 ]
 
 
@@ -141,6 +161,7 @@ def statements() -> list[str]:
 TABLES = (
     *_VERSIONED,
     *("facts", "edges", "known", "status", "born", "cites", "imported", "span", "log", "meta"),
+    *("notice", "deadline"),
 )
 
 OPEN_DAY = 99991231

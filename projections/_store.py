@@ -21,6 +21,13 @@ from projections import _schema
 from projections._facts import Fact
 
 _FACT_COLUMNS = "event_id, position, agency, type, child, occurred_us, payload, alive"
+_EPISODE_COLUMNS = (
+    "ref, root, last_seen_us, classification, risk, looked_after, found_us, missing_from"
+)
+_NOTICE_COLUMNS = (
+    "position, seq, recorded_us, action, kind, recipient, cause_id, cause_type, cause_agency,"
+    " cause_us, root, detail, target_id"
+)
 
 
 class ProjectionStore:
@@ -348,6 +355,117 @@ class ProjectionStore:
             "SELECT setting FROM alert WHERE ref = ? AND to_pos IS NULL", (ref,)
         ).fetchone()
         return row[0] if row else None
+
+    # Notifications: the rules' reads and writes (projections/_notices.py).
+
+    def episode_now(self, ref: str) -> tuple[Any, ...] | None:
+        """The episode's current row, as the rules read it (see _notices.Episode)."""
+        row: tuple[Any, ...] | None = self.db.execute(
+            f"SELECT {_EPISODE_COLUMNS} FROM episode WHERE ref = ? AND to_pos IS NULL",  # noqa: S608
+            (ref,),
+        ).fetchone()
+        return row
+
+    def episode_times(self, root: bytes) -> list[tuple[str, int]]:
+        """(ref, last_seen_us) of the child's current episodes (by root)."""
+        rows = self.db.execute(
+            "SELECT ref, last_seen_us FROM episode WHERE root = ? AND to_pos IS NULL", (root,)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def facts_of(self, children: Sequence[bytes], types: Iterable[str]) -> list[Fact]:
+        """Living facts of ``types`` from any agency about any of ``children``."""
+        types = sorted(types)
+        sql = (
+            f"SELECT {_FACT_COLUMNS} FROM facts WHERE child IN ({_marks(children)})"  # noqa: S608
+            f" AND type IN ({_marks(types)}) AND alive = 1"
+        )
+        return [_fact(row) for row in self.db.execute(sql, [*children, *types])]
+
+    def next_seq(self, position: int) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM notice WHERE position = ?", (position,))
+        last = row.fetchone()[0]
+        return 0 if last is None else int(last) + 1
+
+    def add_notice(self, row: Sequence[Any]) -> None:
+        """One notice row, in the column order of the ``notice`` table."""
+        self.db.execute(f"INSERT INTO notice VALUES ({_marks(row)})", list(row))  # noqa: S608
+
+    def notice_kinds(self, cause_id: bytes) -> tuple[set[str], set[str]]:
+        """(kinds raised with this cause, kinds withdrawn of it: '*' for all)."""
+        raised = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT kind FROM notice WHERE cause_id = ? AND action = 'raise'", (cause_id,)
+            )
+        }
+        if not raised:
+            return raised, set()
+        withdrawn = {
+            row[0]
+            for row in self.db.execute(
+                "SELECT kind FROM notice WHERE target_id = ? AND action = 'withdraw'",
+                (cause_id,),
+            )
+        }
+        return raised, withdrawn
+
+    def notice_causes(self, record_key: str) -> list[bytes]:
+        """The facts of a record (living or not) that raised a notice, in store order."""
+        rows = self.db.execute(
+            "SELECT event_id FROM facts WHERE record_key = ? AND EXISTS (SELECT 1 FROM notice"
+            " WHERE cause_id = facts.event_id AND action = 'raise') ORDER BY position",
+            (record_key,),
+        )
+        return [row[0] for row in rows]
+
+    def notice_rows(
+        self, after: int, limit: int, recorded_since_us: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        if recorded_since_us is None:
+            sql, args = "WHERE position > ?", [after]
+        else:
+            sql, args = "WHERE position > ? AND recorded_us >= ?", [after, recorded_since_us]
+        return self.db.execute(
+            f"SELECT {_NOTICE_COLUMNS} FROM notice {sql}"  # noqa: S608
+            " ORDER BY position, seq LIMIT ?",
+            [*args, limit],
+        ).fetchall()
+
+    def set_deadline(
+        self, cause_id: bytes, ref: str, root: bytes, found_us: int, due_us: int, agency: str
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO deadline VALUES (?, ?, ?, ?, ?, ?)",
+            (cause_id, ref, root, found_us, due_us, agency),
+        )
+
+    def has_deadline(self, cause_id: bytes) -> bool:
+        row = self.db.execute("SELECT 1 FROM deadline WHERE cause_id = ?", (cause_id,))
+        return row.fetchone() is not None
+
+    def drop_deadline(self, cause_id: bytes) -> None:
+        self.db.execute("DELETE FROM deadline WHERE cause_id = ?", (cause_id,))
+
+    def drop_deadlines(self, ref: str) -> None:
+        self.db.execute("DELETE FROM deadline WHERE ref = ?", (ref,))
+
+    def deadlines_due(self, since_us: int, until_us: int) -> list[tuple[Any, ...]]:
+        """Deadlines with ``since_us < due_us <= until_us``, by due time."""
+        return self.db.execute(
+            "SELECT cause_id, ref, root, found_us, due_us, cause_agency FROM deadline"
+            " WHERE due_us > ? AND due_us <= ? ORDER BY due_us, cause_id",
+            (since_us, until_us),
+        ).fetchall()
+
+    def living_ids(self, children: Sequence[bytes], agency: str) -> list[bytes]:
+        """The event ids of ``agency``'s living facts about any of ``children``."""
+        rows = self.db.execute(
+            f"SELECT event_id FROM facts WHERE child IN ({_marks(children)})"  # noqa: S608
+            " AND agency = ? AND alive = 1 ORDER BY position",
+            [*children, agency],
+        )
+        return [row[0] for row in rows]
 
     # Versioned rows.
 

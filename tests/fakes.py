@@ -149,6 +149,7 @@ class MemoryReadSide:
         self.audit: MemoryStreams[Any] = MemoryStreams("audit", self.faults)
         self.published: MemoryStreams[Any] = MemoryStreams("published", self.faults)
         self.given: MemoryStreams[Any] = MemoryStreams("given", self.faults)
+        self.notifications: MemoryStreams[Any] = MemoryStreams("notifications", self.faults)
 
     def close(self) -> None:
         pass

@@ -13,6 +13,11 @@ import logging
 import time
 from typing import Any
 
+import nats
+from nats.aio.client import Client
+
+from hub.adapters.bus_login import BusLogin
+
 log = logging.getLogger("hub.nats")
 
 
@@ -57,3 +62,35 @@ class ConnectionWatch:
 async def quiet(error: Exception) -> None:
     """An ``error_cb`` for connections whose caller reports failures itself: nats-py's default
     logs a traceback for every failed attempt."""
+
+
+class SideConnection:
+    """A connection of the hub's own for a task beside the consumer (the stream keeper, the
+    notifier), so it never waits behind the subscriber's fetches. The first connect has a
+    budget (during an outage it fails, and the task tries again); once connected it reconnects
+    for ever, quietly: the consumer's connection reports outages."""
+
+    def __init__(self, url: str, login: BusLogin, name: str) -> None:
+        self.url = url
+        self.login = login
+        self.name = name
+        self._client: Client | None = None
+
+    async def client(self) -> Client:
+        if self._client is None or self._client.is_closed:
+            client = await nats.connect(
+                self.url,
+                connect_timeout=5,
+                max_reconnect_attempts=1,
+                reconnect_time_wait=2,
+                error_cb=quiet,
+                name=self.name,
+                **self.login.options(),
+            )
+            client.options["max_reconnect_attempts"] = -1
+            self._client = client
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None and not self._client.is_closed:
+            await self._client.close()

@@ -18,13 +18,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import nats
-from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from hub.adapters import jetstream
 from hub.adapters.bus_login import BusLogin
-from hub.adapters.connection import quiet
+from hub.adapters.connection import SideConnection
 from hub.config import Settings
 
 log = logging.getLogger("hub.nats")
@@ -49,12 +47,12 @@ class StreamKeeper:
         self.login = login
         self.recreated = 0
         self.unreadable: str | None = None  # why a stream's files cannot be read, while so
-        self._client: Client | None = None
+        self._connection = SideConnection(url, login, "hub-keeper")
 
     async def check(self) -> Backlog:
         """Re-create what is missing, then read the consumer's backlog. Raises nats-py's
         errors while NATS cannot be reached."""
-        js = (await self._connect()).jetstream()
+        js = (await self._connection.client()).jetstream()
         try:
             created = await jetstream.ensure_streams(js, self.settings)
         except jetstream.StreamUnreadable as error:
@@ -83,21 +81,5 @@ class StreamKeeper:
             )
         return Backlog(info.num_pending or 0, info.num_ack_pending or 0, info.num_redelivered or 0)
 
-    async def _connect(self) -> Client:
-        if self._client is None or self._client.is_closed:
-            client = await nats.connect(
-                self.url,
-                connect_timeout=5,
-                max_reconnect_attempts=1,  # a first connect during an outage fails, retried
-                reconnect_time_wait=2,
-                error_cb=quiet,
-                name="hub-keeper",
-                **self.login.options(),
-            )
-            client.options["max_reconnect_attempts"] = -1  # once connected: reconnect for ever
-            self._client = client
-        return self._client
-
     async def close(self) -> None:
-        if self._client is not None and not self._client.is_closed:
-            await self._client.close()
+        await self._connection.close()

@@ -9,7 +9,9 @@
   ``hub.adapters.keyring``), its rows updated when shredded or rewrapped;
 - ``<name>_people``, ``<name>_audit``, ``<name>_published``, ``<name>_given``: the read side's
   users, its audit chain, the register of published figures and the public answers given
-  (streams of versioned events, ``StreamTable``).
+  (streams of versioned events, ``StreamTable``);
+- ``<name>_notifications``: what the hub told each agency (``hub.domain.notifications``), one
+  stream per notification, its id derived from the cause (the outbox of ``hub serve``).
 
 Only the facts are in the notification log, so readers follow facts and nothing else. The
 library has no "which of these ids are stored?" query, which idempotent batches need; it is the
@@ -229,6 +231,7 @@ class ReadSideStore:
         self.audit: StreamTable[Any] = _side_table(app, "audit", StreamTable)
         self.published: StreamTable[Any] = _side_table(app, "published", StreamTable)
         self.given: StreamTable[Any] = _side_table(app, "given", StreamTable)
+        self.notifications: StreamTable[Any] = _side_table(app, "notifications", StreamTable)
 
     def close(self) -> None:
         self.app.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import os
 import re
@@ -46,7 +47,8 @@ from hub.errors import (
 )
 from hub.feed import FactFeed
 from hub.service import health, queries
-from hub.service.ports import Store
+from hub.service.notifications import sent_to
+from hub.service.ports import Store, Streams
 
 if TYPE_CHECKING:
     from hub.service.accounts import Accounts
@@ -83,6 +85,8 @@ class Wiring(Protocol):
     def reading(self) -> Reading: ...
 
     def privacy(self) -> Privacy: ...
+
+    def notifications(self) -> Streams[Any]: ...
 
     async def serve(self) -> None: ...
 
@@ -364,7 +368,73 @@ def _serving_lines(report: health.Report) -> list[str]:
         f"last stored  {last} ({ingest.batches} batches since start)",
         f"restarts     writer {report.writer_restarts}, projector {report.projector_restarts},"
         f" streams re-created {report.streams_recreated}",
+        *_notified_line(report, now),
     ]
+
+
+def _notified_line(report: health.Report, now: float) -> list[str]:
+    counts = report.notifications
+    if counts is None:
+        return ["notified     off (HUB_NOTIFY)"]
+    last = counts.get("last_published_at")
+    fault = counts.get("fault")
+    return [
+        f"notified     {counts.get('sent', 0)} sent, {counts.get('withheld', 0)} withheld,"
+        f" {counts.get('pending', 0)} waiting to be sent since start"
+        + (f"; last sent {now - last:.0f}s ago" if last else "")
+        + (f"; failing ({fault})" if fault else "")
+    ]
+
+
+def _notifications(args: argparse.Namespace, wiring: Wiring) -> int:
+    """What the hub told an agency: never the child's identifiers (the operator's view)."""
+    since = _since(args.since) if args.since else None
+    rows = sent_to(wiring.notifications(), args.agency, since)
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    print(f"# Notifications to {args.agency}" + (f" since {since.isoformat()}" if since else ""))
+    print()
+    if rows:
+        print("| raised at | kind | state | cause | detail | notification |")
+        print("|---|---|---|---|---|---|")
+    for row in rows:
+        state = row["state"]
+        if row["state"] == "sent":
+            state = f"sent {row['published_at']}"
+        elif row["state"] == "withheld":
+            state = f"withheld: {row['withheld']}"
+        if row["withdrawn_by"]:
+            state += f"; withdrawn ({row['withdrawn_by']})"
+        if row["withdraws"]:
+            state += f"; withdraws {row['withdraws']}"
+        cause = row["cause"]
+        detail = ", ".join(f"{k}={v}" for k, v in row["detail"].items())
+        print(
+            f"| {row['raised_at']} | {row['kind']} | {state} | {cause['event_type']}"
+            f" ({cause['agency']}, {cause['occurred_at']}, {cause['event_id']}) | {detail}"
+            f" | {row['notification_id']} |"
+        )
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(_states(rows).items()))
+    if rows:
+        print()
+    print(f"{len(rows)} notifications" + (f" ({counts})" if counts else ""))
+    return 0
+
+
+def _states(rows: list[dict[str, Any]]) -> dict[str, int]:
+    states: dict[str, int] = {}
+    for row in rows:
+        states[row["state"]] = states.get(row["state"], 0) + 1
+    return states
+
+
+def _since(text: str) -> dt.datetime:
+    """``--since``: a date is from the start of that day (London), a time from that time."""
+    moment = projections.parse_as_of(text)
+    if re.fullmatch(r"\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})\s*", text):
+        moment -= dt.timedelta(days=1)  # the end of the day given: its start
+    return moment
 
 
 def _rejects(args: argparse.Namespace, wiring: Wiring) -> int:
@@ -580,6 +650,26 @@ def _parser() -> argparse.ArgumentParser:
                 help="exit 1 when ingest is not flowing (hub serve down, NATS lost, store"
                 " refusing, events waiting and none stored, projector down)",
             )
+
+    notifications = commands.add_parser(
+        "notifications",
+        help="what the hub told an agency (never a child's identifiers)",
+        description="The notifications raised for an agency (docs/notifications.md), oldest"
+        " first: kind, cause, detail, when raised and sent, or withheld and why, and any"
+        " withdrawal. The child appears only as its hub child id; its identifiers are sent to"
+        " the agency and shown nowhere here.",
+    )
+    notifications.add_argument(
+        "--agency", required=True, metavar="AGENCY", help=", ".join(contracts.AGENCIES)
+    )
+    notifications.add_argument(
+        "--since",
+        metavar="T",
+        help="a date, 2026-12-01 or 01/12/2026 (from the start of that day, London time), or a"
+        " time, 2026-12-01T09:00:00+00:00",
+    )
+    notifications.add_argument("--format", choices=("json", "md"), default="md")
+    notifications.set_defaults(run=_notifications)
 
     foi = commands.add_parser(
         "foi",

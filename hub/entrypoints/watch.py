@@ -1,6 +1,7 @@
 """What ``hub serve`` does beside consuming, every few seconds until it stops: keep the streams
 and the consumer in place, start a dead projector again, and write the health report that
-``hub status`` reads (``hub.service.health`` defines what it means)."""
+``hub status`` reads (``hub.service.health`` defines what it means), with the notifier's
+counts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hub.entrypoints.consumer import Consumer
 from hub.entrypoints.projector import SupervisedProjector
 from hub.errors import fault_frames
 from hub.service.health import REPORT_EVERY, Report
+from hub.service.notifications import Notifier
 from hub.service.ordered import Recorder
 
 log = logging.getLogger("hub")
@@ -31,12 +33,14 @@ class Watch:
         projector: SupervisedProjector,
         writer: Recorder,
         report_file: ReportFile,
+        notifier: Notifier | None = None,
     ) -> None:
         self.consumer = consumer
         self.keeper = keeper
         self.projector = projector
         self.writer = writer
         self.report_file = report_file
+        self.notifier = notifier
         self.started_at = time.time()
         self.backlog: Backlog | None = None
         self.keeper_fault: str | None = None
@@ -102,4 +106,5 @@ class Watch:
             projector_restarts=self.projector.restarts,
             keeper_fault=self.keeper_fault,
             streams_unreadable=self.keeper.unreadable,
+            notifications=self.notifier.health.as_dict() if self.notifier else None,
         )

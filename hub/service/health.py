@@ -65,6 +65,9 @@ class Report:
     projector_restarts: int = 0
     keeper_fault: str | None = None
     streams_unreadable: str | None = None  # a stream's files on disk, the server not showing it
+    # The notifier's counts (NotifierHealth.as_dict: sent, withheld, too_old, pending,
+    # last_published_at, fault); None when HUB_NOTIFY is off.
+    notifications: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

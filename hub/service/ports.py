@@ -153,7 +153,8 @@ class Streams(Protocol[E]):
 
 
 class ReadSide(Protocol):
-    """The read side's own tables: its users, the audit, the register, the answers given."""
+    """The read side's own tables: its users, the audit, the register, the answers given, and
+    the notifications sent to agencies."""
 
     @property
     def people(self) -> Streams[DomainEvent]: ...
@@ -166,5 +167,8 @@ class ReadSide(Protocol):
 
     @property
     def given(self) -> Streams[DomainEvent]: ...
+
+    @property
+    def notifications(self) -> Streams[DomainEvent]: ...
 
     def close(self) -> None: ...

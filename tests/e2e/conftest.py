@@ -6,13 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
+from hub.adapters.bus_identities import Identities
 from hub.adapters.embedded_nats import free_port
+from tests.support import register_bus
 
 
 class HubCommand:
@@ -61,6 +64,20 @@ class HubCommand:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+def serving_url(command: HubCommand, server: subprocess.Popen[bytes], timeout: float = 60) -> str:
+    """The NATS URL of the ``hub serve`` just started, once it has published it; its agencies'
+    keys are registered, so the test helpers publish and read as each agency."""
+    url_file = Path(command.env["HUB_DATA_DIR"]) / "nats.url"
+    deadline = time.monotonic() + timeout
+    while not url_file.exists():
+        assert server.poll() is None, "hub serve exited at start"
+        assert time.monotonic() < deadline, "hub serve did not start"
+        time.sleep(0.1)
+    url = url_file.read_text().strip()
+    register_bus(url, Identities(url_file.parent / "credentials"))
+    return url
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import random
 import re
 import signal
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from contracts.examples import example_event
 from hub.adapters.bus_identities import Identities
 from hub.adapters.embedded_nats import EmbeddedNats
 from hub.config import Settings
-from tests.e2e.conftest import HubCommand
+from tests.e2e.conftest import HubCommand, serving_url
 from tests.support import (
     Store,
     consumer_ready,
@@ -32,18 +31,6 @@ from tests.support import (
 )
 
 IDLE_SECONDS = float(os.environ.get("HUB_TEST_IDLE_SECONDS", "300"))
-
-
-def _started(command: HubCommand, server: subprocess.Popen[bytes], timeout: float = 60) -> str:
-    url_file = Path(command.env["HUB_DATA_DIR"]) / "nats.url"
-    deadline = time.monotonic() + timeout
-    while not url_file.exists():
-        assert server.poll() is None, "hub serve exited at start"
-        assert time.monotonic() < deadline, "hub serve did not start"
-        time.sleep(0.1)
-    url = url_file.read_text().strip()
-    register_bus(url, Identities(url_file.parent / "credentials"))
-    return url
 
 
 def _settings(command: HubCommand) -> Settings:
@@ -62,7 +49,7 @@ async def test_a_second_hub_serve_on_the_same_folder_is_refused(
     hub_command: HubCommand, tmp_path: Path
 ) -> None:
     first = hub_command.serve(tmp_path / "first.log")
-    url = _started(hub_command, first)
+    url = serving_url(hub_command, first)
     store = Store(_settings(hub_command))
     await _publish_and_wait(url, store, 1)
 
@@ -72,7 +59,7 @@ async def test_a_second_hub_serve_on_the_same_folder_is_refused(
     assert "another hub serve" in said and f"pid {first.pid}" in said, said
     assert "Traceback" not in said
     # The first is untouched: its nats.url is still there, and it goes on ingesting.
-    assert _started(hub_command, first) == url
+    assert serving_url(hub_command, first) == url
     await _publish_and_wait(url, store, 2)
 
 
@@ -83,7 +70,7 @@ async def test_a_second_hub_serve_on_the_same_database_is_refused(tmp_path: Path
         two = HubCommand(tmp_path / "two", HUB_DATABASE_URL=database_url)
         try:
             first = one.serve(tmp_path / "one.log")
-            url = _started(one, first)
+            url = serving_url(one, first)
             second = two.serve(tmp_path / "two.log")
             assert second.wait(timeout=60) == 4
             said = (tmp_path / "two.log").read_text()
@@ -111,7 +98,7 @@ async def test_stopping_while_the_store_is_down_returns_and_loses_nothing(
     )
     try:
         server = command.serve(tmp_path / "serve.log")
-        url = _started(command, server)
+        url = serving_url(command, server)
         settings = _settings(command)
         store = Store(settings)
         await _publish_and_wait(url, store, 1)
@@ -131,7 +118,7 @@ async def test_stopping_while_the_store_is_down_returns_and_loses_nothing(
         blocker.rollback()
         # Nothing acknowledged was lost: the next run stores the late event, once.
         again = command.serve(tmp_path / "again.log")
-        _started(command, again)
+        serving_url(command, again)
         await eventually(lambda: store.stored() == 2, timeout=60)
         assert [f.body["event_id"] for f in store.facts()][-1] == late["event_id"]
     finally:
@@ -147,7 +134,7 @@ async def test_an_idle_hub_logs_no_error_and_a_trickle_arrives_within_a_second(
     log = tmp_path / "serve.log"
     try:
         server = command.serve(log)
-        url = _started(command, server)
+        url = serving_url(command, server)
         store = Store(_settings(command))
         rng = random.Random(14)
         delays = []
@@ -174,7 +161,7 @@ async def test_hub_status_check_says_whether_ingest_flows(tmp_path: Path) -> Non
         before = command.run("status", "--check")
         assert before.returncode == 1 and "hub serve is not running" in before.stdout
         server = command.serve(tmp_path / "serve.log")
-        url = _started(command, server)
+        url = serving_url(command, server)
         await _publish_and_wait(url, Store(_settings(command)), 1)
         deadline = time.monotonic() + 30
         while (serving := command.run("status", "--check")).returncode != 0:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from tests.history import History, child
+from projections import render_forum
+from tests.history import History, child, small_city
 
 POLICE_ONLY = child(9, nhs=False, la=False, police=True)
+PREPARED = dt.datetime(2018, 5, 1, tzinfo=dt.UTC)
 
 
 def _listed(pack: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -184,3 +187,35 @@ def test_the_birth_date_recorded_last_counts_and_a_retracted_one_nowhere(
     assert [r["age_band"] for r in history.forum("2018-03")["repeat_missing"]] == ["under 12"]
     history.retract(wrong)  # recorded in error: its date of birth goes with it
     assert [r["age_band"] for r in history.forum("2018-03")["repeat_missing"]] == ["14-15"]
+
+
+def test_the_pack_shows_the_overdue_return_interviews_in_every_format(history: History) -> None:
+    small_city(history)
+    # Child 1 (looked after, in a children's home) was found on 5 and 19 March 2018 with no
+    # interview; children 2 and 3 are not looked after. Judged on 1 May: both overdue.
+    pack = history.forum("2018-03", now=PREPARED)
+    overdue = pack["return_interviews_overdue"]
+    assert (overdue["found"], overdue["in_time"], overdue["overdue"]) == (2, 0, 2)
+    assert overdue["by_risk"] == {"no_apparent_risk": 0, "low": 0, "medium": 1, "high": 1}
+    assert overdue["by_placement_type"] == {"childrens_home": 2}
+    [row] = pack["repeat_missing"]
+    assert [e["child"] for e in overdue["episodes"]] == [row["child"]] * 2
+    assert [e["due_by"] for e in overdue["episodes"]] == [
+        "2018-03-08T23:30+00:00", "2018-03-22T23:30+00:00",
+    ]  # fmt: skip
+    markdown = render_forum(pack, "md")
+    assert "## Return interviews overdue" in markdown
+    assert "2 overdue of 2 episodes of looked-after children found this month" in markdown
+    assert f"| 2018-03-05T23:30+00:00 | 2018-03-08T23:30+00:00 | {row['child']} |" in markdown
+    html = render_forum(pack, "html", prepared=PREPARED)
+    section = html.split('<section id="overdue">')[1].split("</section>")[0]
+    assert (
+        "<h2>Return interviews overdue</h2>" in section and "<strong>2</strong> overdue" in section
+    )
+    assert section.count(f"<code>{row['child']}</code>") == 2
+    assert "5 March 2018 23:30" in section and "22 March 2018 23:30" in section
+    assert "none recorded" in section and "LA-1" not in html
+    assert "Return interviews overdue</dt>" in html  # the definition, printed with the others
+    # None overdue (no looked-after child found in December 2017): said so, not an empty table.
+    quiet = render_forum(history.forum("2017-12"), "html", prepared=PREPARED)
+    assert "No return interview of this month's finds is overdue." in quiet
