@@ -37,7 +37,8 @@ from hub.feed import FactFeed
 from hub.service.accounts import Accounts
 from hub.service.audit import AuditLog
 from hub.service.ingest import IngestService
-from hub.service.notifications import Notifier, ProjectionNotices, Publish
+from hub.service.notices import ProjectionNotices
+from hub.service.notifications import Notifier, Publish
 from hub.service.ordered import Recorder
 from hub.service.ports import Streams
 from hub.service.privacy import Privacy, Retention, privacy_pseudonyms
@@ -133,11 +134,15 @@ def build_privacy(settings: Settings) -> Privacy:
 def build_notifier(settings: Settings, publish: Publish) -> Notifier:
     """What sends agencies their notifications (docs/notifications.md): the projection's
     notices, the store's facts and keyring for the recipients' own identifiers, and
-    ``hub_notifications``, what was sent."""
+    ``hub_notifications``, what was sent; the store's head, to read deadlines only from a
+    projection caught up with it."""
+    store = build_store(settings)
     return Notifier(
         build_read_side(settings).notifications,
-        build_store(settings),
-        ProjectionNotices(functools.partial(build_projection, settings)),
+        store,
+        ProjectionNotices(
+            functools.partial(build_projection, settings), StoreFeed(store.facts).head
+        ),
         publish,
         within=settings.notify_within,
     )

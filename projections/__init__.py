@@ -20,7 +20,9 @@ Public face::
     year_ending("2018-03")                  # ("2017-04", "2018-03")
     render_trends(data, "json" | "md" | "html"); save_trend_chart(data, path)  # .png, .svg
     agency_summary(store, "police")        # an agency's facts held, by type (counts only)
-    notices(store, after=position)         # what the hub should tell the agencies (Notice rows)
+    notices(store, after=(position, seq))  # what the hub should tell the agencies (Notice rows)
+    notice_head(store)                     # (position, seq) of the last notice row
+    head(store)                            # the position of the last fact applied
     due(store, since_us, until_us)         # return interviews fallen due (Notice rows)
     children_of(store, root); facts_by(store, members, "police")   # for the Notifier
 
@@ -47,7 +49,15 @@ from projections._follow import catch_up, follow
 from projections._formats import render
 from projections._forum import forum
 from projections._forum_formats import render_forum
-from projections._notices import Notice, children_of, due, facts_by, notices
+from projections._notices import (
+    Notice,
+    children_of,
+    due,
+    facts_by,
+    head,
+    notice_head,
+    notices,
+)
 from projections._store import ProjectionStore
 from projections._time import BY, Period, parse_as_of, parse_period, parse_periods
 from projections._trends import SERIES, trends, year_ending
@@ -81,6 +91,8 @@ __all__ = [
     "facts_by",
     "follow",
     "forum",
+    "head",
+    "notice_head",
     "notices",
     "parse_as_of",
     "parse_period",

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from functools import partial
+from itertools import takewhile
 
-from hub.feed import FactFeed
+from hub.feed import FactFeed, StoredFact
 from projections._errors import ProjectionError
 from projections._projector import Projector
 from projections._store import ProjectionStore
@@ -34,7 +36,7 @@ def catch_up(
         pages += 1
         with store.writing():
             projector = Projector(store)
-            facts = feed.read(projector.position, page)
+            facts, more = _whole_runs(feed, projector.position, page)
             try:
                 for fact in facts:
                     projector.apply(fact)
@@ -48,8 +50,32 @@ def catch_up(
                     " is fixed"
                 ) from error
         applied += len(facts)
-        if len(facts) < page or pages == max_pages:
+        if not more or pages == max_pages:
             return applied
+
+
+def _whole_runs(feed: FactFeed, after: int, page: int) -> tuple[list[StoredFact], bool]:
+    """The next ``page`` facts after ``after``, and then, while the last of them was recorded
+    together with the next (the same ``recorded_us``: one batch), the rest of that run: the
+    projector derives, and the notifications' rules judge, once per whole run, so a page
+    boundary must not split one (a rebuild then gives the same notices as following did).
+    Also whether more facts may follow."""
+    facts = list(feed.read(after, page))
+    if len(facts) < page:
+        return facts, False
+    while True:
+        last = facts[-1]
+        following = feed.read(last.position, page)
+        run = list(takewhile(partial(_together, last), following))
+        facts.extend(run)
+        if len(run) < len(following):
+            return facts, True  # the run ended inside what was read: more follow
+        if len(following) < page:
+            return facts, False  # the store's last run
+
+
+def _together(first: StoredFact, fact: StoredFact) -> bool:
+    return fact.recorded_us == first.recorded_us
 
 
 def _check_origin(feed: FactFeed, store: ProjectionStore) -> None:

@@ -5,8 +5,8 @@ The rule functions at the top are pure: they take an episode's row, a child's fa
 timeline, and say what is raised (a kind and its detail). ``Rules`` gathers what they need
 from the projection, for the facts a run added and the targets of the corrections and
 retractions it held, and appends ``notice`` rows (raise / withdraw) and keeps the
-``deadline`` table. The read side (``notices``, ``due``, ``children_of``, ``facts_by``) is
-what the hub's Notifier reads, inside ``store.reading()``.
+``deadline`` table. The read side (``notices``, ``notice_head``, ``head``, ``due``,
+``children_of``, ``facts_by``) is what the hub's Notifier reads, inside ``store.reading()``.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ from contracts.notifications import (
     RETURN_INTERVIEW_OVERDUE,
     RISK_REVIEW_ADVISED,
 )
+from projections import _derive as derive
+from projections._derive import EpisodeRow
 from projections._facts import LA as _LA_FACTS
-from projections._facts import STATUS_TYPES, Fact
+from projections._facts import PER_CHILD_TYPES, STATUS_TYPES, Fact
 from projections._identity import component
 from projections._store import ProjectionStore
 from projections._time import duration_us, from_us
@@ -165,30 +167,45 @@ def risk_review(episode: Episode, cse_facts: Iterable[Fact]) -> Raised | None:
     }
 
 
-def in_window(episodes: Iterable[tuple[str, int]], end_us: int, but: str | None = None) -> int:
+def in_window(episodes: Iterable[tuple[str, int]], end_us: int) -> int:
     """How many of ``episodes`` (ref, last_seen_us) fall in (end - 90 days, end]."""
-    return sum(1 for ref, t in episodes if end_us - WINDOW_US < t <= end_us and ref != but)
+    return sum(1 for _, t in episodes if end_us - WINDOW_US < t <= end_us)
 
 
-def repeat_crossing(
-    episodes: Sequence[tuple[str, int]], ref: str, last_seen_us: int
-) -> Raised | None:
-    """Raised at episode ``ref`` when the child's episodes in the window ending at its
-    last_seen reach the threshold and, in the window ending at the child's latest episode
-    before it, they did not. ``episodes``: all the child's current (ref, last_seen_us),
-    ``ref``'s included. An episode seen at the same moment as ``ref`` counts as before it,
-    and ``ref`` itself never counts in the earlier window: so the crossing is raised once,
-    at whichever of them the hub knew last."""
-    n = in_window(episodes, last_seen_us)
-    earlier = [t for other, t in episodes if other != ref and t <= last_seen_us]
-    p = in_window(episodes, max(earlier), but=ref) if earlier else 0
-    if n < REPEAT_THRESHOLD or p >= REPEAT_THRESHOLD:
-        return None
-    return REPEAT_THRESHOLD_REACHED, {
-        "episodes_in_window": n,
-        "window_days": REPEAT_WINDOW_DAYS,
-        "threshold": REPEAT_THRESHOLD,
-    }
+def repeat_candidates(episodes: Sequence[tuple[str, int]], since_us: int) -> list[tuple[str, int]]:
+    """The child's episodes whose window a report seen at ``since_us`` can have brought to
+    the threshold: seen in [since, since + 90 days), whose window holds 3 or more, in the
+    order seen (ref breaking ties)."""
+    ends = sorted((t, ref) for ref, t in episodes if since_us <= t < since_us + WINDOW_US)
+    return [(ref, t) for t, ref in ends if in_window(episodes, t) >= REPEAT_THRESHOLD]
+
+
+def repeat_reached(
+    episodes: Sequence[tuple[str, int]], since_us: int, told: Iterable[int]
+) -> tuple[str, Raised] | None:
+    """The repeat threshold, for a report whose episode was seen at ``since_us``: at the
+    first candidate episode E (``repeat_candidates``) with no outstanding notice of the
+    threshold about an episode of the child seen within 90 days of E (``told``: those
+    episodes' last_seen), (E's ref, the notice). ``episodes``: all the child's current
+    (ref, last_seen_us), the report's own included.
+
+    So the child is told once per stretch of 90 days above the threshold, in whatever order
+    the hub learns of the episodes: an episode recorded late between two known ones raises
+    it when it completes a window, and one whose window overlaps a window already told does
+    not raise it again."""
+    told = sorted(told)
+    for ref, t in repeat_candidates(episodes, since_us):
+        if any(abs(t - s) < WINDOW_US for s in told):
+            continue
+        return ref, (
+            REPEAT_THRESHOLD_REACHED,
+            {
+                "episodes_in_window": in_window(episodes, t),
+                "window_days": REPEAT_WINDOW_DAYS,
+                "threshold": REPEAT_THRESHOLD,
+            },
+        )
+    return None
 
 
 def looked_after_found(episode: Episode | None, found_us: int) -> Raised | None:
@@ -239,6 +256,27 @@ def outstanding(raised: set[str], withdrawn: set[str]) -> set[str]:
 Status = dict[bytes, tuple[bytes, Timeline]]
 
 
+class Amended(NamedTuple):
+    """A correction or retraction of a fact of a WATCHED type, as the projector applied it."""
+
+    cause: Cause
+    target_id: bytes
+    retracted: bool
+    before: dict[str, Any] | None
+    """The target's payload before a correction replaced it (None for a retraction)."""
+
+
+class Raise(NamedTuple):
+    """A kind raised, its detail, the episode it is about (kept with the row), and its cause
+    when that is not the fact evaluated (the repeat threshold cites the report of the episode
+    at which the child reached it, whichever report completed the window)."""
+
+    kind: str
+    detail: dict[str, Any]
+    episode_ref: str | None
+    cause: Fact | None = None
+
+
 class Rules:
     """Evaluates the rules for one run of facts, at the run's last position."""
 
@@ -251,62 +289,168 @@ class Rules:
         recorded_us: int,
     ) -> None:
         self.store = store
-        self.group = group
+        self._groups = group
         self.status = status
         self.position = position
         self.recorded_us = recorded_us
         self._seq: int | None = None
+        self._evaluated: set[bytes] = set()  # causes evaluated as added in this run
+        # While a correction's target is judged on the payload it replaced: the target as it
+        # was, and the episodes derived again with it in place of the current one.
+        self._before: Fact | None = None
+        self._derived: dict[str, Episode | None] = {}
 
-    def run(self, added: Sequence[Fact], amended: Sequence[tuple[Cause, bytes, bool]]) -> None:
+    def run(self, added: Sequence[Fact], amended: Sequence[Amended]) -> None:
         """``added``: facts of WATCHED types the run added (not duplicates), in store order;
-        ``amended``: (the correction or retraction, its target, retracted?) in store order."""
-        targets = {target for _, target, _ in amended}
+        ``amended``: the run's corrections and retractions of such facts, in store order."""
+        targets = {a.target_id for a in amended}
         for fact in added:
             current = self.store.fact(fact.event_id) if fact.event_id in targets else fact
             if current is not None and current.alive:
                 self._added(current)
-        for cause, target_id, retracted in amended:
+        for cause, target_id, retracted, before in amended:
             target = self.store.fact(target_id)
             if target is None:
                 continue
             if retracted:
                 self._retracted(cause, target)
             else:
-                self._corrected(cause, target)
+                self._corrected(cause, target, before or {})
+
+    # What the rules read: the records as the run left them, or, while a correction is
+    # judged on the payload it replaced, as they would be with that payload.
+
+    def group(self, group: str) -> list[Fact]:
+        facts = self._groups(group)
+        before = self._before
+        if before is None:
+            return facts
+        facts = [f for f in facts if f.event_id != before.event_id]
+        if before.group == group:
+            facts = sorted([*facts, before], key=lambda f: f.position)
+        return facts
+
+    def episode(self, ref: str | None) -> Episode | None:
+        if not ref:
+            return None
+        if ref in self._derived:
+            return self._derived[ref]
+        row = self.store.episode_now(ref)
+        if row is None:
+            return None
+        return Episode(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
+
+    def times(self, root: bytes) -> list[tuple[str, int]]:
+        """(ref, last_seen_us) of the child's episodes (by root)."""
+        times = self.store.episode_times(root)
+        if self._derived:
+            times = [(ref, t) for ref, t in times if ref not in self._derived]
+            for ref, episode in sorted(self._derived.items()):
+                if episode is not None and episode.root == root:
+                    times.append((ref, episode.last_seen_us))
+        return times
+
+    def _judged_before(self, target: Fact, before: dict[str, Any]) -> set[str]:
+        """The kinds ``target`` raises with its payload as it was (``before``), on the
+        records as they stand otherwise. The caller puts it back (``_now``)."""
+        was = Fact(
+            target.event_id,
+            target.position,
+            target.agency,
+            target.type,
+            target.child,
+            target.occurred_us,
+            before,
+            target.alive,
+        )
+        self._before = was
+        for group in {was.group, target.group}:
+            if group and group.startswith("episode:"):
+                ref = group.removeprefix("episode:")
+                row, _ = derive.episode(ref, self.group(group), self._status_of)
+                self._derived[ref] = None if row is None else _episode(row)
+        _, raised = self.evaluate(was)
+        return {r.kind for r in raised}
+
+    def _now(self) -> None:
+        self._before = None
+        self._derived = {}
+
+    def _status_of(self, child: bytes) -> tuple[bytes, Timeline]:
+        """The child's (root, timeline), as the projector derives it, without writing."""
+        if child not in self.status:
+            members = component(self.store, child)
+            la = self.store.about(members, _LA_FACTS, PER_CHILD_TYPES)
+            return members[0], Timeline(la, self.store.first_known(members))
+        return self.status[child]
+
+    def told(self, refs: Sequence[str], kind: str, but: bytes) -> set[str]:
+        """Which of the episodes ``refs`` have an outstanding notice of ``kind`` about them,
+        raised by a cause other than ``but``."""
+        told: set[str] = set()
+        for ref, cause_id in self.store.raised_about(refs, kind):
+            if ref in told or cause_id == but:
+                continue
+            if kind in outstanding(*self.store.notice_kinds(cause_id)):
+                told.add(ref)
+        return told
 
     # What a fact raises, on the records as they stand.
 
-    def evaluate(self, fact: Fact) -> tuple[bytes | None, list[Raised]]:
+    def evaluate(self, fact: Fact) -> tuple[bytes | None, list[Raise]]:
         """The child's root and the kinds ``fact`` raises now (nothing once retracted)."""
         if not fact.alive:
             return None, []
         if fact.type == REPORTED:
             return self._reported(fact)
         if fact.type == FOUND:
-            episode = self.episode(fact.payload.get("episode_ref"))
+            ref = fact.payload.get("episode_ref")
+            episode = self.episode(ref)
             raised = looked_after_found(episode, fact.at("found_at"))
-            return (episode.root if episode else None), [raised] if raised else []
+            if episode is None or raised is None:
+                return (episode.root if episode else None), []
+            if self.told([episode.ref], LOOKED_AFTER_CHILD_FOUND, fact.event_id):
+                return episode.root, []  # the episode's found was told already
+            return episode.root, [Raise(*raised, episode.ref)]
         if fact.type == ATTENDED and fact.child is not None:
             return self._attended(fact, fact.child)
         return None, []
 
-    def _reported(self, fact: Fact) -> tuple[bytes | None, list[Raised]]:
-        ref = fact.payload.get("episode_ref")
+    def report_of(self, ref: str) -> Fact | None:
+        """The episode's first living report: the one its row is derived from."""
         reports = [f for f in self.group(f"episode:{ref}") if f.type == REPORTED and f.alive]
-        if not reports or min(reports, key=lambda f: f.position).event_id != fact.event_id:
+        return min(reports, key=lambda f: f.position) if reports else None
+
+    def first_report(self, fact: Fact) -> bool:
+        """Is ``fact`` the report its episode is derived from (its first living report)?"""
+        group = f"episode:{fact.payload.get('episode_ref')}"
+        reports = [f for f in self.group(group) if f.type == REPORTED and f.alive]
+        return bool(reports) and min(reports, key=lambda f: f.position).event_id == fact.event_id
+
+    def _reported(self, fact: Fact) -> tuple[bytes | None, list[Raise]]:
+        if not self.first_report(fact):
             return None, []  # the episode is derived from another report
-        episode = self.episode(ref)
+        episode = self.episode(fact.payload.get("episode_ref"))
         if episode is None:
             return None, []
+        ref = episode.ref
         raised = [looked_after_reported(episode)]
         if graded_low(episode):
             members = component(self.store, episode.root)
             raised.append(risk_review(episode, self.store.facts_of(members, _CSE_TYPES)))
-        times = self.store.episode_times(episode.root)
-        raised.append(repeat_crossing(times, episode.ref, episode.last_seen_us))
-        return episode.root, [r for r in raised if r]
+        said = [Raise(*r, ref) for r in raised if r]
+        times = self.times(episode.root)
+        if repeat_candidates(times, episode.last_seen_us):
+            near = [
+                (other, t) for other, t in times if abs(t - episode.last_seen_us) < 2 * WINDOW_US
+            ]
+            told = self.told([other for other, _ in near], REPEAT_THRESHOLD_REACHED, fact.event_id)
+            at = repeat_reached(times, episode.last_seen_us, (t for r, t in near if r in told))
+            if at is not None:
+                said.append(Raise(*at[1], at[0], self.report_of(at[0]) or fact))
+        return episode.root, said
 
-    def _attended(self, fact: Fact, child: bytes) -> tuple[bytes | None, list[Raised]]:
+    def _attended(self, fact: Fact, child: bytes) -> tuple[bytes | None, list[Raise]]:
         if fact.payload.get("setting") != EMERGENCY_DEPARTMENT:
             return self.root(child), []
         members = component(self.store, child)
@@ -314,13 +458,7 @@ class Rules:
         looked_after = Timeline(la).at(fact.occurred_us).looked_after
         cp_plan = cp_plan_at((f for f in la if f.type in _PLAN_TYPES), fact.occurred_us)
         raised = attendance(fact.payload, looked_after, cp_plan)
-        return members[0], [raised] if raised else []
-
-    def episode(self, ref: str | None) -> Episode | None:
-        row = self.store.episode_now(ref) if ref else None
-        if row is None:
-            return None
-        return Episode(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7])
+        return members[0], [Raise(*raised, None)] if raised else []
 
     def root(self, child: bytes | None) -> bytes | None:
         if child is None:
@@ -335,16 +473,30 @@ class Rules:
     # Facts added, corrected, retracted.
 
     def _added(self, fact: Fact) -> None:
+        if fact.event_id in self._evaluated:
+            return
+        self._evaluated.add(fact.event_id)
         if fact.type in INTERVIEWED:
             self.store.drop_deadlines(fact.payload["episode_ref"])
             return
         root, raised = self.evaluate(fact)
-        cause = Cause(fact.event_id, fact.type, fact.agency, fact.occurred_us)
-        for kind, detail in raised:
+        for kind, detail, ref, by in raised:
+            by = by or fact
+            if by is not fact and kind in outstanding(*self.store.notice_kinds(by.event_id)):
+                continue  # raised already, citing that episode's report (the same notice)
+            cause = Cause(by.event_id, by.type, by.agency, by.occurred_us)
             for recipient in RECIPIENTS[kind]:
-                self._write(RAISE, kind, recipient, cause, root, detail, None)
+                self._write(RAISE, kind, recipient, cause, root, detail, None, ref)
             if kind == LOOKED_AFTER_CHILD_FOUND:
                 self._deadline(fact, root)
+        if fact.type == REPORTED and self.first_report(fact):
+            # The episode has its occasion now: its founds recorded before it are judged as
+            # if added now (a found judged before, told or withdrawn, is not again).
+            group = f"episode:{fact.payload['episode_ref']}"
+            for found in sorted(self.group(group), key=lambda f: f.position):
+                judged = found.type != FOUND or self.store.notice_kinds(found.event_id)[0]
+                if found.alive and not judged:
+                    self._added(found)
 
     def _deadline(self, found: Fact, root: bytes | None) -> None:
         ref = found.payload["episode_ref"]
@@ -376,7 +528,7 @@ class Rules:
     def _withdraw_all(self, cause: Cause, target: Fact) -> None:
         if outstanding(*self.store.notice_kinds(target.event_id)):
             root = self.root(target.child)
-            self._write(WITHDRAW, ALL, ALL, cause, root, {}, target.event_id)
+            self._write(WITHDRAW, ALL, ALL, cause, root, {}, target.event_id, None)
 
     def _wait_again(self, ref: str) -> None:
         """An interview retracted: the episode's notified found waits for one again."""
@@ -391,18 +543,28 @@ class Rules:
                 if raised:
                     self._deadline(found, root)
 
-    def _corrected(self, cause: Cause, target: Fact) -> None:
+    def _corrected(self, cause: Cause, target: Fact, before: dict[str, Any]) -> None:
+        """Each outstanding kind the target raised that held on the payload it replaced and
+        does not on the new one is withdrawn; both judged on the records as they stand now,
+        so a later record (an episode recorded late, a regrading) withdraws nothing."""
         waiting = target.type == FOUND and self.store.has_deadline(target.event_id)
         kinds = outstanding(*self.store.notice_kinds(target.event_id))
         if not kinds and not waiting:
             return
         root, raised = self.evaluate(target)
-        holds = {kind for kind, _ in raised}
-        for kind in sorted(kinds - holds):
-            self._write(WITHDRAW, kind, ALL, cause, self.root(target.child), {}, target.event_id)
-        if waiting:  # its found_at may have moved, or it no longer holds
+        holds = {r.kind for r in raised}
+        try:
+            held = self._judged_before(target, before)
+        finally:
+            self._now()
+        gone = kinds & held - holds
+        for kind in sorted(gone):
+            self._write(
+                WITHDRAW, kind, ALL, cause, self.root(target.child), {}, target.event_id, None
+            )
+        if waiting:  # its found_at may have moved, or its notice be withdrawn
             self.store.drop_deadline(target.event_id)
-            if LOOKED_AFTER_CHILD_FOUND in holds & kinds:
+            if LOOKED_AFTER_CHILD_FOUND in kinds - gone:
                 self._deadline(target, root)
 
     def _write(
@@ -414,6 +576,7 @@ class Rules:
         root: bytes | None,
         detail: dict[str, Any],
         target: bytes | None,
+        episode_ref: str | None,
     ) -> None:
         if self._seq is None:
             self._seq = self.store.next_seq(self.position)
@@ -432,22 +595,59 @@ class Rules:
                 root,
                 orjson.dumps(detail).decode(),
                 target,
+                episode_ref,
             )
         )
         self._seq += 1
+
+
+def _episode(row: EpisodeRow) -> Episode:
+    return Episode(
+        row.ref,
+        row.root,
+        row.last_seen_us,
+        row.classification,
+        row.risk,
+        row.looked_after,
+        row.found_us,
+        row.missing_from,
+    )
 
 
 # The read side, for the hub's Notifier.
 
 
 def notices(
-    store: ProjectionStore, after: int, limit: int = 1000, *, recorded_since_us: int | None = None
+    store: ProjectionStore,
+    after: tuple[int, int] | int,
+    limit: int = 1000,
+    *,
+    recorded_since_us: int | None = None,
 ) -> list[Notice]:
-    """The notice rows after position ``after`` (and recorded at or after
-    ``recorded_since_us`` when given), in order: (position, seq)."""
+    """Up to ``limit`` notice rows in (position, seq) order: strictly after ``after`` =
+    (position, seq), or, for an int, at positions after it; and recorded at or after
+    ``recorded_since_us`` when given. With a recorded time the read starts at the first
+    position recorded since then (an index seek), so a cursor far behind costs nothing:
+    when it returns nothing, advance the cursor to a ``notice_head`` read before it."""
+    cursor: tuple[int, int | None] = (after, None) if isinstance(after, int) else after
     with store.reading():
-        rows = store.notice_rows(after, limit, recorded_since_us)
+        rows = store.notice_rows(cursor, limit, recorded_since_us)
     return [_notice(row) for row in rows]
+
+
+def notice_head(store: ProjectionStore) -> tuple[int, int]:
+    """(position, seq) of the last notice row, (0, 0) before any: a cursor past every row
+    there is now. Read it before a ``notices`` that returns nothing, not after (a row the
+    projector adds in between would be passed over)."""
+    with store.reading():
+        return store.notice_head()
+
+
+def head(store: ProjectionStore) -> int:
+    """The position of the last fact the projection has applied (0 before any): caught up
+    when it is the feed's ``head()``."""
+    with store.reading():
+        return store.head()[0]
 
 
 def _notice(row: tuple[Any, ...]) -> Notice:

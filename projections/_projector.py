@@ -24,7 +24,7 @@ from hub.feed import StoredFact
 from projections import _derive as derive
 from projections._facts import COUNCIL_MISSING, LA, PER_CHILD_TYPES, Fact, kept
 from projections._identity import component
-from projections._notices import WATCHED, Cause, Rules
+from projections._notices import WATCHED, Amended, Cause, Rules
 from projections._reconcile import PoliceEpisode, reconcile
 from projections._schema import OPEN_DAY
 from projections._store import ProjectionStore
@@ -38,9 +38,9 @@ class _Touched:
     groups: set[str] = field(default_factory=set)
     council: set[bytes] = field(default_factory=set)  # children whose missing records changed
     # For the notifications' rules: facts of their types added (not duplicates), and the
-    # corrections and retractions of such facts (the record fact, its target, retracted?).
+    # corrections and retractions of such facts (with the payload a correction replaced).
     added: list[Fact] = field(default_factory=list)
-    amended: list[tuple[Cause, bytes, bool]] = field(default_factory=list)
+    amended: list[Amended] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.children or self.groups or self.added or self.amended)
@@ -176,7 +176,7 @@ class Projector:
         target = self.store.fact(target_id)
         if target is None or not target.alive:
             return
-        previous = target.group
+        previous, before = target.group, target.payload
         target.payload = kept(target.type, replacement)
         self.store.update_fact(target)
         self.groups.pop(previous or "", None)
@@ -186,7 +186,7 @@ class Projector:
         self._recount(target, touched)
         touched.fact(target, previous)
         if target.type in WATCHED:
-            touched.amended.append((cause, target_id, False))
+            touched.amended.append(Amended(cause, target_id, False, before))
 
     def _retract(self, target_id: bytes, touched: _Touched, cause: Cause) -> None:
         target = self.store.fact(target_id)
@@ -200,7 +200,7 @@ class Projector:
         self._recount(target, touched)
         touched.fact(target)
         if target.type in WATCHED:
-            touched.amended.append((cause, target_id, True))
+            touched.amended.append(Amended(cause, target_id, True, None))
 
     def _recount(self, target: Fact, touched: _Touched) -> None:
         if target.child and target.agency == LA:

@@ -9,11 +9,15 @@ replay. Partial indexes on ``to_pos IS NULL`` serve the current answers.
 
 from __future__ import annotations
 
-VERSION = "10"
+VERSION = "11"
 """Bump when what the projector derives changes: a different version is rebuilt from zero.
 (9: ``born`` holds the month of birth's first day, not the date, so no projection made
 earlier keeps an exact date of birth. 10: the notifications' ``notice`` and ``deadline``
-tables (docs/notifications.md), and the episode's ``ri_declined_72h`` column.)"""
+tables (docs/notifications.md), and the episode's ``ri_declined_72h`` column. 11: the
+notifications' rules as docs/notifications.md now states them (the repeat threshold once per
+90-day stretch in any order, a found told once per episode and also when its report comes
+later, a correction judged against the payload it replaced), and the notice's
+``episode_ref``.)"""
 DERIVATION = "8"
 """What the statistics' figures are derived by, in every answer's provenance digest: bump it
 when a figure could change. Version 9 changed no figure (only ``born``, which the forum reads
@@ -121,15 +125,19 @@ _STATE = [
     "CREATE INDEX IF NOT EXISTS log_recorded ON log (recorded_us)",
     # What the hub should tell the agencies (docs/notifications.md): each run's notices, at
     # the run's last position, in order (seq). action 'raise' or 'withdraw'; detail is JSON;
-    # target_id: on a withdraw, the cause whose notifications are withdrawn. Not versioned:
-    # it is appended to, never superseded, and a rebuild derives the same rows again.
+    # target_id: on a withdraw, the cause whose notifications are withdrawn. episode_ref: on
+    # a raise, the episode it is about (for the repeat threshold, the episode whose 90 days
+    # reached it), for the rules' own reads; never told. Not versioned: it is appended to,
+    # never superseded, and a rebuild derives the same rows again.
     "CREATE TABLE IF NOT EXISTS notice (position INT, seq INT, recorded_us INT, action TEXT,"
     " kind TEXT, recipient TEXT, cause_id BLOB, cause_type TEXT, cause_agency TEXT,"
-    " cause_us INT, root BLOB, detail TEXT, target_id BLOB, PRIMARY KEY (position, seq))"
-    " WITHOUT ROWID",
+    " cause_us INT, root BLOB, detail TEXT, target_id BLOB, episode_ref TEXT,"
+    " PRIMARY KEY (position, seq)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS notice_cause ON notice (cause_id)",
     "CREATE INDEX IF NOT EXISTS notice_recorded ON notice (recorded_us)",
     "CREATE INDEX IF NOT EXISTS notice_target ON notice (target_id) WHERE target_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS notice_episode ON notice (episode_ref, kind)"
+    " WHERE episode_ref IS NOT NULL",
     # Found episodes of looked-after children the council was told of, still waiting for a
     # return interview: one row per missing.found (its cause), due 72 h after found_at.
     "CREATE TABLE IF NOT EXISTS deadline (cause_id BLOB PRIMARY KEY, ref TEXT, root BLOB,"

@@ -419,18 +419,56 @@ class ProjectionStore:
         )
         return [row[0] for row in rows]
 
+    def raised_about(self, refs: Sequence[str], kind: str) -> list[tuple[str, bytes]]:
+        """(episode_ref, cause_id) of the raises of ``kind`` about any of ``refs``."""
+        if not refs:
+            return []
+        rows = self.db.execute(
+            "SELECT DISTINCT episode_ref, cause_id FROM notice"  # noqa: S608
+            f" WHERE episode_ref IN ({_marks(refs)}) AND kind = ? AND action = 'raise'",
+            [*refs, kind],
+        )
+        return [(row[0], row[1]) for row in rows]
+
     def notice_rows(
-        self, after: int, limit: int, recorded_since_us: int | None = None
+        self, after: tuple[int, int | None], limit: int, recorded_since_us: int | None = None
     ) -> list[tuple[Any, ...]]:
-        if recorded_since_us is None:
-            sql, args = "WHERE position > ?", [after]
-        else:
-            sql, args = "WHERE position > ? AND recorded_us >= ?", [after, recorded_since_us]
+        """Up to ``limit`` rows strictly after ``after`` = (position, seq) in (position, seq)
+        order (seq None: after the whole position), recorded at or after
+        ``recorded_since_us`` when given. Index-driven: a recorded time starts the scan at
+        the first position recorded since then (notice_recorded), not at ``after``."""
+        position, seq = after
+        start = position if seq is None else position - 1
+        if recorded_since_us is not None:
+            row = self.db.execute(
+                # Over the index's rows since then (left alone, SQLite walks the primary key
+                # from the start, the whole table when nothing was recorded since).
+                "SELECT MIN(position) FROM notice INDEXED BY notice_recorded"
+                " WHERE recorded_us >= ?",
+                (recorded_since_us,),
+            ).fetchone()
+            if row[0] is None:
+                return []
+            start = max(start, int(row[0]) - 1)
+        sql, args = "WHERE position > ?", [start]
+        if seq is not None:
+            sql += " AND (position > ? OR seq > ?)"
+            args += [position, seq]
+        if recorded_since_us is not None:
+            sql += " AND recorded_us >= ?"
+            args.append(recorded_since_us)
         return self.db.execute(
             f"SELECT {_NOTICE_COLUMNS} FROM notice {sql}"  # noqa: S608
             " ORDER BY position, seq LIMIT ?",
             [*args, limit],
         ).fetchall()
+
+    def notice_head(self) -> tuple[int, int]:
+        """(position, seq) of the last notice row; (0, 0) before any."""
+        row = self.db.execute(
+            "SELECT position, seq FROM notice ORDER BY position DESC, seq DESC LIMIT 1"
+        ).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     def set_deadline(
         self, cause_id: bytes, ref: str, root: bytes, found_us: int, due_us: int, agency: str

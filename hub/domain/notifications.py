@@ -6,8 +6,9 @@
 A stream is ``NotificationRaised`` then ``NotificationPublished`` (sent, the PubAck in hand) or
 ``NotificationWithheld`` (not sent, and why). A raised one with neither is in the outbox: it is
 published again, with the same id, until it is marked. None of these events holds a child's
-identifier: the child is named by its hub child id (a keyed digest), and the identifiers the
-recipient holds are looked up again from its own facts whenever the body is built.
+identifier: the child is named by its hub child id (a keyed digest) and the hub child ids of
+its component when it was raised (pseudonyms too), and the identifiers the recipient holds are
+looked up again from its own facts about exactly those whenever the body is built.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ class NotificationRaised(DomainEvent):
     ``cause`` is the body's ``cause`` (``event_id``, ``event_type``, ``agency``,
     ``occurred_at``); ``raised_at`` the body's, RFC 3339, kept so that a re-send is the same
     body; ``root`` the hub child id of the child (never an identifier); ``withdraws`` the
-    ``notification_id`` a ``withdrawn`` notice withdraws."""
+    ``notification_id`` a ``withdrawn`` notice withdraws; ``members`` the hub child ids of
+    the child's component when it was raised (a ``withdrawn`` notice: the withdrawn one's), so
+    that a re-send or a withdrawal after a link or an unlink names the same child. ``None`` on
+    one stored before they were kept: the component as it is now."""
 
     agency: str
     kind: str
@@ -38,6 +42,7 @@ class NotificationRaised(DomainEvent):
     raised_at: str
     root: str
     withdraws: str | None = None
+    members: list[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from hub.errors import (
 )
 from hub.feed import FactFeed
 from hub.service import health, queries
-from hub.service.notifications import sent_to
+from hub.service.notified import sent_to
 from hub.service.ports import Store, Streams
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ Generates the city's agency exports, starts ``hub serve`` (its own nats-server, 
 demo folder), imports every export through the adapters, waits until the hub has taken every
 message, brings the projection up to date, then prints what was stored and rejected, the
 month's forum headline and the seeds' published figures beside the hub's, and writes the HTML
-forum pack.
+forum pack. Before it stops the hub, one live episode shows sharing back (``demo_live``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ def run(wiring: Wiring, *, scale: float, seed: int) -> int:
 
     from agencies import import_file
     from agencies.city import PUBLISHED, generate
+    from contracts.notifications import LA, POLICE
+    from hub.entrypoints.demo_live import shared_back
 
     started = time.perf_counter()
     settings = wiring.settings
@@ -72,6 +74,7 @@ def run(wiring: Wiring, *, scale: float, seed: int) -> int:
             print(f"  refused {refusal}")
         asyncio.run(_drained(url, settings))
         print(f"the hub has stored all it was sent ({time.perf_counter() - started:.0f} s)")
+        print(asyncio.run(shared_back(wiring.bus(LA, None), wiring.bus(POLICE, None))))
     finally:
         _stop(server)
     hub = wiring.store()

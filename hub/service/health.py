@@ -21,6 +21,8 @@ FAILING_AFTER = 10.0
 not a blip: a batch of a thousand is stored in well under a second."""
 STALLED_AFTER = 60.0
 """Events waiting, none stored for this long: ingest is not flowing."""
+UNPUBLISHED_AFTER = 60.0
+"""Notifications JetStream has not acknowledged for this long: agencies are not being told."""
 
 
 @dataclass
@@ -65,8 +67,8 @@ class Report:
     projector_restarts: int = 0
     keeper_fault: str | None = None
     streams_unreadable: str | None = None  # a stream's files on disk, the server not showing it
-    # The notifier's counts (NotifierHealth.as_dict: sent, withheld, too_old, pending,
-    # last_published_at, fault); None when HUB_NOTIFY is off.
+    # The notifier's counts (NotifierHealth.as_dict: sent, withheld, too_old, failed, pending,
+    # last_published_at, unpublished_since, fault); None when HUB_NOTIFY is off.
     notifications: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -119,6 +121,13 @@ def problems(report: Report | None, running: bool, now: float) -> list[str]:
         found.append(
             f"{waiting} events are waiting in the stream and none was stored for"
             f" {now - progress:.0f}s"
+        )
+    notified = report.notifications or {}
+    unpublished = notified.get("unpublished_since")
+    if unpublished is not None and now - unpublished > UNPUBLISHED_AFTER:
+        found.append(
+            f"notifications could not be published for {now - unpublished:.0f}s"
+            f" ({notified.get('pending', 0)} waiting); they are kept and retried"
         )
     if not report.projector_alive:
         found.append(

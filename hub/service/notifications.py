@@ -2,22 +2,29 @@
 (``docs/notifications.md``; the public interface is ``contracts.notifications``).
 
 The projector decides what should be said: its ``notice`` rows (raise / withdraw, no
-identifier) and its deadlines (``projections.notices``, ``projections.due``). The ``Notifier``
-says it, once: for each notice it derives the ``notification_id`` from the cause, and what
-``hub_notifications`` already holds for that id decides what happens.
+identifier) and its deadlines (``projections.notices``, ``projections.due``; read through
+``hub.service.notices``). The ``Notifier`` says it, once: for each notice it derives the
+``notification_id`` from the cause, and what ``hub_notifications`` already holds for that id
+decides what happens.
 
-- nothing: the recipient's own identifiers for the child are looked up (its own facts'
-  originals, unsealed); none held: ``NotificationRaised`` and ``NotificationWithheld`` are
-  stored, and nothing is sent. Otherwise ``NotificationRaised`` is stored (the outbox), the
-  body is published on ``safeguarding.v1.notify.<agency>.<kind>`` with ``Nats-Msg-Id`` = the
-  id, and ``NotificationPublished`` is stored once JetStream has acknowledged it;
+- nothing: the recipient's own identifiers for the child are looked up (``hub.service.naming``:
+  its own facts' originals, unsealed); none held: ``NotificationRaised`` and
+  ``NotificationWithheld`` are stored, and nothing is sent. Otherwise ``NotificationRaised``
+  is stored (the outbox), the body is published on ``safeguarding.v1.notify.<agency>.<kind>``
+  with ``Nats-Msg-Id`` = the id, and ``NotificationPublished`` is stored once JetStream has
+  acknowledged it;
 - raised, not published (a crash, or NATS away): the same body is published again, with the
-  same id (its ``raised_at`` is the one stored);
+  same id (its ``raised_at`` and the child's hub identities are the ones stored);
 - published or withheld: nothing.
 
-A publish that fails keeps the notification in the outbox, retried every ``RETRY_EVERY``
-seconds; a restarted Notifier finds it in ``hub_notifications``. The logs say counts and kinds,
-never a body or an identifier.
+The notices are read after a cursor, (position, seq): every row, however many a run of facts
+raised. A row whose handling fails for a fault of the hub's own (a bug) is logged (its type and
+frames) and passed over, counted as ``failed``; the store away stops the pass there, and the
+next one starts from that row. The deadlines are read apart from the notices, only while the
+projection has caught up with the store. A publish that fails keeps the notification in the
+outbox, retried every ``RETRY_EVERY`` seconds, and shows as the notifier's fault until it is
+published; a restarted Notifier finds it in ``hub_notifications``. The logs say counts and
+kinds, never a body or an identifier. (What the operator lists: ``hub.service.notified``.)
 """
 
 from __future__ import annotations
@@ -29,26 +36,23 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 import orjson
 from eventsourcing.domain import DomainEvent
 
-import contracts
-import projections
 from contracts import notifications as spec
-from hub.domain.events import FactRecorded
 from hub.domain.notifications import (
-    ERASED,
-    NO_IDENTIFIER,
     WITHDRAWN_FIRST,
     NotificationPublished,
     NotificationRaised,
     NotificationWithheld,
 )
-from hub.domain.privacy import Seals, original_body
-from hub.errors import InputError, StoreConflict, StoreUnavailable, fault_frames
+from hub.errors import StoreConflict, StoreUnavailable, fault_frames
+from hub.service.naming import Held, Named, Naming
+from hub.service.notices import Cursor, Notice, NoticeReader, ProjectionNotices
+from hub.service.notified import sent_to
 from hub.service.ports import Streams
 
 log = logging.getLogger("hub.notify")
@@ -65,94 +69,6 @@ was not acknowledged."""
 Clock = Callable[[], dt.datetime]
 
 
-class Notice(Protocol):
-    """A row of the projection's ``notice`` table (``projections.Notice``)."""
-
-    @property
-    def position(self) -> int: ...
-    @property
-    def seq(self) -> int: ...
-    @property
-    def recorded_us(self) -> int: ...
-    @property
-    def action(self) -> str: ...  # "raise" | "withdraw"
-    @property
-    def kind(self) -> str: ...  # on a withdraw: the kind withdrawn, or "*"
-    @property
-    def recipient(self) -> str: ...  # on a withdraw: the recipient, or "*"
-    @property
-    def cause_id(self) -> bytes: ...
-    @property
-    def cause_type(self) -> str: ...
-    @property
-    def cause_agency(self) -> str: ...
-    @property
-    def cause_us(self) -> int: ...
-    @property
-    def root(self) -> bytes | None: ...
-    @property
-    def detail(self) -> dict[str, Any]: ...
-    @property
-    def target_id(self) -> bytes | None: ...
-
-
-class NoticeReader(Protocol):
-    """What the Notifier reads of the projection (``ProjectionNotices`` on the real one)."""
-
-    def notices(
-        self, after: int, limit: int, recorded_since_us: int | None
-    ) -> Sequence[Notice]: ...
-
-    def due(self, since_us: int, until_us: int) -> Sequence[Notice]: ...
-
-    def children_of(self, root: bytes) -> Sequence[bytes]: ...
-
-    def facts_by(self, members: Sequence[bytes], agency: str) -> Sequence[bytes]: ...
-
-
-class ProjectionNotices:
-    """``NoticeReader`` on the projection database, opened at its first use (on the
-    Notifier's worker thread, not the event loop)."""
-
-    def __init__(self, open: Callable[[], projections.ProjectionStore]) -> None:
-        self._open = open
-        self._projection: projections.ProjectionStore | None = None
-
-    @property
-    def projection(self) -> projections.ProjectionStore:
-        if self._projection is None:
-            self._projection = self._open()
-        return self._projection
-
-    def notices(self, after: int, limit: int, recorded_since_us: int | None) -> Sequence[Notice]:
-        return projections.notices(
-            self.projection, after, limit, recorded_since_us=recorded_since_us
-        )
-
-    def due(self, since_us: int, until_us: int) -> Sequence[Notice]:
-        return projections.due(self.projection, since_us, until_us)
-
-    def children_of(self, root: bytes) -> Sequence[bytes]:
-        return projections.children_of(self.projection, root)
-
-    def facts_by(self, members: Sequence[bytes], agency: str) -> Sequence[bytes]:
-        return projections.facts_by(self.projection, members, agency)
-
-
-class FactLog(Protocol):
-    def get(self, id: UUID) -> FactRecorded | None: ...
-
-
-class Held(Protocol):
-    """What the Notifier reads of the store: facts by id, and the keyring to open them."""
-
-    @property
-    def facts(self) -> FactLog: ...
-
-    @property
-    def keyring(self) -> Seals: ...
-
-
 @dataclass
 class NotifierHealth:
     """Counts since ``hub serve`` started (``serve.json``): never a body or an identifier."""
@@ -160,9 +76,11 @@ class NotifierHealth:
     sent: int = 0
     withheld: int = 0
     too_old: int = 0  # causes that occurred more than HUB_NOTIFY_WITHIN before recorded
+    failed: int = 0  # notices passed over after a fault of the hub's own (logged, a bug)
     pending: int = 0  # in the outbox: raised, not yet acknowledged by JetStream
     last_published_at: float | None = None  # seconds since the epoch
-    fault: str | None = None  # the type of the last fault, while it lasts
+    unpublished_since: float | None = None  # the outbox has failed to publish since then
+    fault: str | None = None  # the last fault, while it lasts
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -200,14 +118,18 @@ class Notifier:
         self.within_us = int(within * 1_000_000)
         self.clock = clock
         self.health = NotifierHealth()
+        self.naming = Naming(store, reader)
         self._started = False
-        self._cursor = 0
+        self._cursor: Cursor = (0, 0)
         self._since_us = 0
         self._tick_us = 0
         self._timed: set[UUID] = set()  # overdue notifications already stored
+        self._broken: set[tuple[bytes, str, str]] = set()  # deadlines passed over (a fault)
         self._outbox: dict[UUID, _Outgoing] = {}  # stored as raised, to publish
         self._acked: dict[UUID, _Outgoing] = {}  # published, not yet marked in the store
         self._retry_at: dt.datetime | None = None
+        self._step_fault: str | None = None  # why the last step failed
+        self._publish_fault: str | None = None  # while the outbox cannot be published
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -217,26 +139,32 @@ class Notifier:
         while True:
             try:
                 await self.step()
-                if self.health.fault is not None:
-                    log.info("notifications flowing again")
-                self.health.fault = None
+                if self._step_fault is not None:
+                    log.info("the notifier works again")
+                self._step_fault = None
             except Exception as error:  # a fault must not end the notifier unseen
                 fault = type(error).__name__
-                if fault != self.health.fault:
+                if fault != self._step_fault:
                     if isinstance(error, StoreUnavailable):
                         log.warning("notifications wait for the store (%s); retrying", fault)
                     else:
                         log.error("the notifier failed; retrying: %s", fault_frames(error))
-                self.health.fault = fault
+                self._step_fault = fault
+            self._show_fault()
             await asyncio.sleep(every)
 
     async def step(self) -> None:
         """Read what is new (and, every ``TICK_EVERY`` seconds, what fell due), then publish
-        the outbox."""
+        the outbox (also when the reading failed)."""
         if not self._started:
             await asyncio.to_thread(self.start)
-        await asyncio.to_thread(self.read)
-        await self.send()
+        try:
+            await asyncio.to_thread(self.read)
+        finally:
+            await self.send()
+
+    def _show_fault(self) -> None:
+        self.health.fault = self._step_fault or self._publish_fault
 
     # -- on the worker thread -------------------------------------------------------------
 
@@ -246,7 +174,8 @@ class Notifier:
         now = _us(self.clock())
         self._since_us = now - self.within_us
         self._tick_us = 0  # the first step reads the deadlines
-        self._cursor = 0
+        self._cursor = (0, 0)
+        self.naming.forget()
         streams: dict[UUID, list[DomainEvent]] = {}
         for event in self.streams.all():
             streams.setdefault(event.originator_id, []).append(event)
@@ -260,33 +189,71 @@ class Notifier:
             log.info("%d notifications raised before and not sent yet: sending", len(self._outbox))
 
     def read(self) -> None:
-        """The notices after the cursor, each handled in order (the cursor moves past a page
-        once it is handled), and every ``TICK_EVERY`` seconds the deadlines fallen due."""
+        """The notices after the cursor, each handled in order, then (every ``TICK_EVERY``
+        seconds, whatever became of the notices) the deadlines fallen due. Raises the first
+        fault that stopped either, once both were tried."""
+        self.naming.forget()  # what the recipients hold is looked up afresh at each pass
+        failed: Exception | None = None
+        try:
+            self._read_notices()
+        except Exception as error:  # the store or the projection away: the tick still runs
+            failed = error
+        try:
+            self._tick()
+        finally:
+            self.health.pending = len(self._outbox)
+        if failed is not None:
+            raise failed
+
+    def _read_notices(self) -> None:
+        """The cursor moves past each row once it is handled (or passed over for a fault of
+        the hub's own); the store away stops the pass at the row, read again next time."""
+        head = self.reader.notice_head()  # before the rows: every row up to it is read below
         while True:
             rows = self.reader.notices(self._cursor, PAGE, self._since_us)
             for row in rows:
-                self._handle(row)
-            if rows:
-                last = rows[-1].position
-                full = len(rows) >= PAGE
-                # A full page may end part-way through a position: read that one again (what
-                # was handled is recognised by its id).
-                if full and rows[0].position != last:
-                    self._cursor = last - 1
-                else:
-                    self._cursor = last
+                self._isolated(self._handle, row)
+                self._cursor = (row.position, row.seq)
             if len(rows) < PAGE:
                 break
+        # Past rows the window leaves out (recorded before it): an idle read stays cheap.
+        self._cursor = max(self._cursor, head)
+
+    def _tick(self) -> None:
+        """The deadlines fallen due, over the whole window each time, not only since the last
+        tick: a deadline can be recorded already past (a "found" sent days after it happened),
+        or fall due before its "found" notification was acknowledged. What was raised is
+        skipped. Not while the projection is behind the store: its deadlines may not have met
+        the return interviews that end them yet; the next tick reads them again."""
         now = _us(self.clock())
-        if now - self._tick_us >= TICK_EVERY * 1_000_000:
-            # The whole window each time, not only since the last tick: a deadline can be
-            # recorded already past (a "found" sent days after it happened), or fall due
-            # before its "found" notification was acknowledged. What was raised is skipped.
+        if now - self._tick_us < TICK_EVERY * 1_000_000:
+            return
+        if self.reader.caught_up():
             for row in self.reader.due(now - self.within_us, now):
-                if row.action == "raise":
-                    self._raise(row, timed=True)
-            self._tick_us = now
-        self.health.pending = len(self._outbox)
+                key = (row.cause_id, row.kind, row.recipient)
+                if row.action != "raise" or key in self._broken:
+                    continue
+                if not self._isolated(self._raise_timed, row):
+                    self._broken.add(key)  # not tried again at each tick
+        self._tick_us = now
+
+    def _isolated(self, handle: Callable[[Notice], None], row: Notice) -> bool:
+        """``handle(row)``; False when it failed for a fault of the hub's own, which is logged
+        (its type and frames, never its text) and counted. The store away is raised."""
+        try:
+            handle(row)
+        except StoreUnavailable:
+            raise
+        except Exception as error:  # a bug: this row only, not every row after it
+            self.health.failed += 1
+            log.error(
+                "a %s notice (%s) was passed over after a fault: %s",
+                row.action,
+                row.kind,
+                fault_frames(error),
+            )
+            return False
+        return True
 
     def _handle(self, row: Notice) -> None:
         if row.action == "raise":
@@ -295,6 +262,9 @@ class Notifier:
             self._withdraw(row)
         else:
             log.warning("a notice with an unknown action (%s) was passed over", row.action)
+
+    def _raise_timed(self, row: Notice) -> None:
+        self._raise(row, timed=True)
 
     def _raise(self, row: Notice, *, timed: bool) -> None:
         kind, recipient = row.kind, row.recipient
@@ -319,12 +289,11 @@ class Notifier:
         elif row.root is None:
             log.warning("a %s notice names no child: passed over", kind)
         else:
-            self._open(self._raised(id, row))
+            self._open(self._raised(id, row, row.root))
         if timed:
             self._timed.add(id)  # stored: not looked at again
 
-    def _raised(self, id: UUID, row: Notice) -> NotificationRaised:
-        assert row.root is not None
+    def _raised(self, id: UUID, row: Notice, root: bytes) -> NotificationRaised:
         now = self.clock()
         return NotificationRaised(
             originator_id=id,
@@ -335,8 +304,13 @@ class Notifier:
             cause=_cause(row),
             detail=dict(row.detail),
             raised_at=spec.rfc3339(now),
-            root=str(UUID(bytes=row.root)),
+            root=str(UUID(bytes=root)),
+            members=self._members(root),
         )
+
+    def _members(self, root: bytes) -> list[str]:
+        """The hub child ids of ``root``'s component now (root first)."""
+        return [str(UUID(bytes=member)) for member in self.reader.children_of(root) or [root]]
 
     def _withdraw(self, row: Notice) -> None:
         """A ``withdrawn`` notice for each notification the retracted or corrected fact had
@@ -381,6 +355,7 @@ class Notifier:
                         raised_at=spec.rfc3339(now),
                         root=held[0].root,
                         withdraws=str(original),
+                        members=held[0].members,  # the child the agency was told of
                     )
                 )
 
@@ -392,8 +367,9 @@ class Notifier:
             events.append(_next(raised, NotificationWithheld, raised.timestamp, reason=reason))
         try:
             self.streams.append(events)
-        except StoreConflict:
-            return  # stored meanwhile: what is held is what was decided
+        except StoreConflict:  # stored meanwhile: what is held decides, as on a re-read
+            self._again(self.streams.stream(raised.originator_id))
+            return
         if reason is not None:
             self.health.withheld += 1
             log.info("a %s notification to %s was not sent: %s", raised.kind, raised.agency, reason)
@@ -402,9 +378,9 @@ class Notifier:
 
     def _again(self, held: Sequence[DomainEvent]) -> None:
         """A notification already stored: back in the outbox if raised and not yet marked."""
-        raised = held[0]
-        if len(held) > 1 or not isinstance(raised, NotificationRaised):
+        if len(held) != 1 or not isinstance(held[0], NotificationRaised):
             return
+        raised = held[0]
         if raised.originator_id in self._outbox or raised.originator_id in self._acked:
             return
         ids, reason = self._identifiers(raised)
@@ -414,43 +390,20 @@ class Notifier:
             return
         self._outbox[raised.originator_id] = _outgoing(raised, ids)
 
-    def _identifiers(self, raised: NotificationRaised) -> tuple[dict[str, str], str | None]:
-        """The identifiers the recipient itself holds for the child: from its own facts about
-        any of the child's hub identities (and the cause's, which a retraction has taken out of
-        the living), the latest recorded last; or why there are none."""
-        agency = raised.agency
-        root = UUID(raised.root)
-        members = list(self.reader.children_of(root.bytes)) or [root.bytes]
-        wanted = {UUID(bytes=id) for id in self.reader.facts_by(members, agency)}
-        children = {str(UUID(bytes=member)) for member in members}
+    def _identifiers(self, raised: NotificationRaised) -> Named:
+        """The identifiers the recipient itself holds for the child it was raised about: from
+        its own facts about the hub children stored with it (the component as it is now for
+        one stored before they were), and the cause's (a retraction has taken it out of the
+        living); or why there are none."""
+        members = raised.members
+        if members is None:
+            members = self._members(UUID(raised.root).bytes)
         hints = [UUID(str(raised.cause["event_id"]))]
         if raised.withdraws is not None:
             original = self.streams.stream(UUID(raised.withdraws))
             if original and isinstance(original[0], NotificationRaised):
                 hints.append(UUID(str(original[0].cause["event_id"])))
-        facts: list[FactRecorded] = []
-        for id in [*wanted, *(hint for hint in hints if hint not in wanted)]:
-            fact = self.store.facts.get(id)
-            if fact is None or fact.agency != agency:
-                continue
-            if id not in wanted and fact.child_id not in children:
-                continue
-            facts.append(fact)
-        facts.sort(key=lambda fact: (fact.timestamp, fact.event_id))
-        ids: dict[str, str] = {}
-        erased = 0
-        for fact in facts:
-            body = original_body(fact, self.store.keyring)
-            if body is None:
-                erased += 1
-                continue
-            child = body.get("child")
-            held = child.get("ids") if isinstance(child, dict) else None
-            if isinstance(held, dict):
-                ids.update(spec.own_identifiers(agency, held))
-        if ids:
-            return ids, None
-        return {}, ERASED if facts and erased == len(facts) else NO_IDENTIFIER
+        return self.naming.identifiers(members, raised.agency, hints)
 
     def _mark(self, held: Sequence[DomainEvent], kind: type[DomainEvent], **fields: Any) -> None:
         last = held[-1]
@@ -461,11 +414,13 @@ class Notifier:
 
     async def send(self) -> None:
         """Publish the outbox, in the order raised; stop at the first failure (NATS away) and
-        try again ``RETRY_EVERY`` seconds later. What JetStream acknowledged is marked (a mark
-        the store refused is tried again first, without publishing it again)."""
+        try again ``RETRY_EVERY`` seconds later, the fault shown until it is published. What
+        JetStream acknowledged is marked (a mark the store refused is tried again first,
+        without publishing it again)."""
         if self._acked:
             await asyncio.to_thread(self._mark_published)
         if not self._outbox:
+            self._published()
             return
         if self._retry_at is not None and self.clock() < self._retry_at:
             return
@@ -497,12 +452,27 @@ class Notifier:
                     type(failed).__name__,
                     RETRY_EVERY,
                 )
-            self._retry_at = self.clock() + dt.timedelta(seconds=RETRY_EVERY)
-        elif self._retry_at is not None:
-            log.info("notifications published again after a failure")
-            self._retry_at = None
+            now = self.clock()
+            self._retry_at = now + dt.timedelta(seconds=RETRY_EVERY)
+            self._publish_fault = (
+                f"NATS did not acknowledge ({type(failed).__name__}): {len(self._outbox)} pending"
+            )
+            if self.health.unpublished_since is None:
+                self.health.unpublished_since = now.timestamp()
+            self._show_fault()
+        else:
+            self._published()
         if self._acked:
             await asyncio.to_thread(self._mark_published)
+
+    def _published(self) -> None:
+        """Nothing left that could not be published."""
+        if self._retry_at is not None:
+            log.info("notifications published again after a failure")
+        self._retry_at = None
+        self._publish_fault = None
+        self.health.unpublished_since = None
+        self._show_fault()
 
     def _mark_published(self) -> None:
         """``NotificationPublished`` for each acknowledged one (raises ``StoreUnavailable``
@@ -518,57 +488,6 @@ class Notifier:
 
     def list(self, agency: str, since: dt.datetime | None = None) -> list[dict[str, Any]]:
         return sent_to(self.streams, agency, since)
-
-
-def sent_to(
-    streams: Streams[Any], agency: str, since: dt.datetime | None = None
-) -> list[dict[str, Any]]:
-    """What the hub raised for ``agency`` (since ``since``), oldest first: each
-    notification's id, kind, cause, detail and times, and whether it was sent, withheld (and
-    why) or withdrawn; never the child's identifiers (the child by its hub child id)."""
-    if agency not in contracts.AGENCIES:
-        raise InputError(
-            f"{agency!r} is not an agency; the agencies are {', '.join(contracts.AGENCIES)}"
-        )
-    held: dict[UUID, list[DomainEvent]] = {}
-    for event in streams.all():
-        held.setdefault(event.originator_id, []).append(event)
-    withdrawn: dict[str, str] = {}
-    for events in held.values():
-        first = events[0]
-        if (
-            isinstance(first, NotificationRaised)
-            and first.withdraws is not None
-            and any(isinstance(e, NotificationPublished) for e in events)
-        ):
-            withdrawn[first.withdraws] = str(first.originator_id)
-    rows = []
-    for id, events in held.items():
-        events.sort(key=lambda e: e.originator_version)
-        raised = events[0]
-        if not isinstance(raised, NotificationRaised) or raised.agency != agency:
-            continue
-        if since is not None and raised.timestamp < since:
-            continue
-        published = next((e for e in events if isinstance(e, NotificationPublished)), None)
-        withheld = next((e for e in events if isinstance(e, NotificationWithheld)), None)
-        rows.append(
-            {
-                "notification_id": str(id),
-                "kind": raised.kind,
-                "child": raised.root,
-                "cause": dict(raised.cause),
-                "detail": dict(raised.detail),
-                "raised_at": raised.raised_at,
-                "state": "sent" if published else "withheld" if withheld else "pending",
-                "published_at": published.published_at if published else None,
-                "withheld": withheld.reason if withheld else None,
-                "withdraws": raised.withdraws,
-                "withdrawn_by": withdrawn.get(str(id)),
-            }
-        )
-    rows.sort(key=lambda row: str(row["raised_at"]))  # stable: as stored, within a time
-    return rows
 
 
 def _cause(row: Notice) -> dict[str, Any]:

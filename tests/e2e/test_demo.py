@@ -25,6 +25,12 @@ def test_the_demo_finds_every_published_figure(hub_command: HubCommand) -> None:
     assert len(figures) == 9 and all(line.endswith("same") for line in figures), out
     assert "3 rows refused" in out and "rejected" in out
     assert re.search(r"forum, 2021-12: \d+ episodes", out)
+    # Sharing back, live: the council told in its own terms (kinds named, never values).
+    assert re.search(
+        r"the council was told in [\d.]+ s \(missing.looked_after_child_reported, naming the"
+        r" child by its own la_child_id and nhs_number\)",
+        out,
+    ), out
     matched = re.findall(
         r"  20\d\d/\d\d  council +(\d+) .* matched +(\d+)  council only +(\d+)", out
     )

@@ -302,3 +302,43 @@ async def test_a_hub_killed_after_the_fact_is_stored_sends_the_notification_once
     assert uuid.UUID(body["notification_id"]) == n.notification_id(
         report["event_id"], n.LOOKED_AFTER_CHILD_REPORTED, "local_authority"
     )
+
+
+async def test_overdue_falls_due_while_serving_and_after_a_restart(
+    hub_command: HubCommand, tmp_path: Path
+) -> None:
+    """A deadline that passes while ``hub serve`` runs is raised within a minute of passing; one
+    that passes while no hub runs, within a minute of the next start."""
+    city = City()
+    window = 72 * 3600
+    soon, later = 20.0, 55.0  # seconds from now until each falls due
+    server = hub_command.serve(tmp_path / "serve.log")
+    url = serving_url(hub_command, server)
+    await publish(url, city.looked_after(1), city.looked_after(2))
+    await asyncio.sleep(1.5)
+    due_soon = time.monotonic() + soon
+    due_later = time.monotonic() + later
+    await publish(
+        url,
+        city.reported(1, "EP-1", hours_ago=80),
+        city.found(1, "EP-1", hours_ago=(window - soon) / 3600),
+        city.reported(2, "EP-2", hours_ago=80),
+        city.found(2, "EP-2", hours_ago=(window - later) / 3600),
+    )
+    council = await _until(url, "local_authority", 5, timeout=soon + 65)
+    arrived = time.monotonic()
+    assert _kinds(council)[n.RETURN_INTERVIEW_OVERDUE] == 1, _kinds(council)
+    [overdue] = [b for b in council if b["kind"] == n.RETURN_INTERVIEW_OVERDUE]
+    assert overdue["detail"]["episode_ref"] == "EP-1"
+    assert due_soon <= arrived <= due_soon + 60 + 5  # not before it fell due; within a minute
+    hub_command.stop()  # no hub while EP-2's interview falls due
+    (Path(hub_command.env["HUB_DATA_DIR"]) / "nats.url").unlink(missing_ok=True)
+    await asyncio.sleep(max(0.0, due_later - time.monotonic()) + 5)
+
+    restarted = hub_command.serve(tmp_path / "again.log")
+    url = await asyncio.to_thread(serving_url, hub_command, restarted)
+    back = time.monotonic()
+    [late] = await _until(url, "local_authority", 1, timeout=65)
+    assert time.monotonic() - back <= 60 + 5
+    assert late["kind"] == n.RETURN_INTERVIEW_OVERDUE and late["detail"]["episode_ref"] == "EP-2"
+    assert await _read(url, "local_authority", wait=2) == []  # and nothing again

@@ -8,6 +8,7 @@ from hub.service.health import (
     FAILING_AFTER,
     STALE_AFTER,
     STALLED_AFTER,
+    UNPUBLISHED_AFTER,
     IngestHealth,
     Report,
     problems,
@@ -106,3 +107,15 @@ def test_a_dead_projector_is_a_problem() -> None:
 def test_a_report_survives_its_json_form() -> None:
     report = _report(ingest=IngestHealth(batches=3, waiting_since=NOW, fault="x"))
     assert Report.from_json(report.to_json()) == report
+
+
+def test_notifications_unpublished_for_a_minute_are_a_problem() -> None:
+    def notified(since: float | None) -> Report:
+        return _report(notifications={"sent": 4, "pending": 3, "unpublished_since": since})
+
+    assert problems(notified(None), running=True, now=NOW) == []
+    assert problems(notified(NOW - UNPUBLISHED_AFTER + 1), running=True, now=NOW) == []
+    assert problems(notified(NOW - 90), running=True, now=NOW) == [
+        "notifications could not be published for 90s (3 waiting); they are kept and retried"
+    ]
+    assert problems(_report(notifications=None), running=True, now=NOW) == []

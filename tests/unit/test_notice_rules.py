@@ -24,7 +24,8 @@ from projections._notices import (
     looked_after_found,
     looked_after_reported,
     outstanding,
-    repeat_crossing,
+    repeat_candidates,
+    repeat_reached,
     risk_review,
     utc,
 )
@@ -163,39 +164,69 @@ def _times(*days: float) -> list[tuple[str, int]]:
 def test_the_window_is_90_days_of_24_hours_ending_at_last_seen() -> None:
     episodes = _times(0, 0.5, 90)
     assert in_window(episodes, episodes[2][1]) == 2  # day 0 is exactly 90 days before: out
-    assert in_window(episodes, episodes[2][1], but="E2") == 1
+    assert in_window(episodes, episodes[1][1]) == 2
 
 
-def test_the_threshold_is_crossed_once() -> None:
+def _told(episodes: list[tuple[str, int]], order: list[int]) -> list[tuple[str, str, int]]:
+    """Episodes ``episodes`` learnt of in ``order``: (the episode learnt of, the episode
+    whose window reached the threshold, its count) for each notice the rule raises."""
+    known: list[tuple[str, int]] = []
+    told: list[int] = []  # last_seen of the episodes told about (none withdrawn here)
+    said = []
+    for i in order:
+        known.append(episodes[i])
+        at = repeat_reached(known, episodes[i][1], told)
+        if at is not None:
+            ref, (kind, detail) = at
+            assert kind == n.REPEAT_THRESHOLD_REACHED
+            assert detail["window_days"] == 90 and detail["threshold"] == 3
+            said.append((episodes[i][0], ref, detail["episodes_in_window"]))
+            told.append(dict(known)[ref])
+    return said
+
+
+def test_the_threshold_is_told_once_per_stretch_above_it() -> None:
     episodes = _times(0, 10, 20, 30, 200, 201, 202)
-    crossed = [ref for ref, t in episodes if repeat_crossing(episodes[: int(ref[1:]) + 1], ref, t)]
-    assert crossed == ["E2", "E6"]
-    assert repeat_crossing(episodes[:3], "E2", episodes[2][1]) == (
-        n.REPEAT_THRESHOLD_REACHED,
-        {"episodes_in_window": 3, "window_days": 90, "threshold": 3},
+    assert _told(episodes, list(range(7))) == [("E2", "E2", 3), ("E6", "E6", 3)]
+    assert repeat_reached(episodes[:3], episodes[2][1], []) == (
+        "E2",
+        (n.REPEAT_THRESHOLD_REACHED, {"episodes_in_window": 3, "window_days": 90, "threshold": 3}),
     )
-
-
-def test_an_episode_recorded_late_is_counted_where_it_fell() -> None:
-    # E0, E1 and E3 known (E3 crossed: three in its window, two at E1); E2, between E1 and
-    # E3, arrives last: its own window holds three (E0, E1, E2) and the window at E1, the
-    # latest before it, two: a crossing of its own.
-    episodes = _times(0, 10, 20, 30)
-    known_then = [episodes[0], episodes[1], episodes[3]]
-    assert repeat_crossing(known_then, "E3", episodes[3][1]) is not None
-    assert repeat_crossing(episodes, "E2", episodes[2][1]) is not None
+    # Told at E2 (day 20): E3 (day 30) is above the threshold, within 90 days of it: not again.
+    assert repeat_reached(episodes[:4], episodes[3][1], [episodes[2][1]]) is None
     spread = _times(0, 100, 200)
-    assert repeat_crossing(spread, "E2", spread[2][1]) is None
+    assert repeat_reached(spread, spread[2][1], []) is None
 
 
-def test_episodes_seen_at_the_same_moment_cross_once() -> None:
+def test_an_episode_recorded_late_completes_the_window_it_fell_in() -> None:
+    # E0, E1 and E3 known (two in any window); E2, between E1 and E3, arrives last: the
+    # windows ending at E2 (E0, E1, E2) and at E3 (E1, E2, E3) hold three: told once, at E2.
+    episodes = _times(0, 10, 20, 95)
+    assert _told(episodes, [0, 1, 3, 2]) == [("E2", "E2", 3)]
+    # Only the window ending at a later episode reaches three: told there, caused by E1.
+    later = _times(0, 50, 80)
+    assert repeat_candidates(later, later[1][1]) == [("E2", later[2][1])]
+    assert _told(later, [0, 2, 1]) == [("E1", "E2", 3)]
+    # In every order, the same stretch is told once.
+    for order in ([0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2]):
+        assert len(_told(episodes, order)) == 1, order
+
+
+def test_a_backfilled_episode_before_a_told_one_is_not_told_again() -> None:
+    # E0, E1, E3 told at E3 (three); E2, recorded later, makes three in the window ending
+    # at E2 too, but E3 (told) is within 90 days of it: the same stretch.
+    episodes = _times(0, 9, 14, 19)
+    assert _told(episodes, [0, 1, 3, 2]) == [("E3", "E3", 3)]
+    # After a quiet spell (90 days or more between the windows' ends) it is told again.
+    apart = _times(0, 10, 20, 110, 111, 112)
+    assert _told(apart, [3, 4, 5, 0, 1, 2]) == [("E5", "E5", 3), ("E2", "E2", 3)]
+
+
+def test_episodes_seen_at_the_same_moment_are_told_once() -> None:
     episodes = _times(0, 10, 10)
-    # Recorded in the order E1 then E2: at E1 (E2 not yet known) two; at E2, three.
-    assert repeat_crossing(episodes[:2], "E1", episodes[1][1]) is None
-    assert repeat_crossing(episodes, "E2", episodes[2][1]) is not None
+    assert _told(episodes, [0, 1, 2]) == [("E2", "E1", 3)]  # E1 and E2 tie: E1's ref first
     four = _times(0, 5, 10, 10)
-    assert repeat_crossing(four[:3], "E2", four[2][1]) is not None
-    assert repeat_crossing(four, "E3", four[3][1]) is None  # already three at E2
+    assert _told(four, [0, 1, 2, 3]) == [("E2", "E2", 3)]  # already told at E2
 
 
 def test_a_child_protection_plan_at_a_moment() -> None:

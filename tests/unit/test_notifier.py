@@ -32,7 +32,8 @@ from hub.domain.notifications import (
     NotificationWithheld,
 )
 from hub.errors import InputError, StoreConflict
-from hub.service.notifications import RETRY_EVERY, TICK_EVERY, Notifier, sent_to
+from hub.service.notifications import RETRY_EVERY, TICK_EVERY, Notifier
+from hub.service.notified import sent_to
 from tests.fakes import MemoryStore, MemoryStreams
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
@@ -100,7 +101,8 @@ class Publisher:
 
 
 class Projection:
-    """The projection's notices, deadlines, components and living facts, in memory."""
+    """The projection's notices, deadlines, components and living facts, in memory.
+    ``lagging``: the projection has not applied every fact the store holds yet."""
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -108,15 +110,29 @@ class Projection:
         self.deadlines: list[Row] = []
         self.components: dict[bytes, list[bytes]] = {}
         self.retracted: set[UUID] = set()
+        self.lagging = False
+        self.reads: list[tuple[int, int] | int] = []  # the ``after`` of each notices read
 
-    def notices(self, after: int, limit: int, recorded_since_us: int | None) -> list[Row]:
+    def notices(
+        self, after: tuple[int, int] | int, limit: int, recorded_since_us: int | None
+    ) -> list[Row]:
+        # As projections.notices: a (position, seq) reads the rows strictly after it, an int
+        # the rows at later positions.
+        self.reads.append(after)
+        cursor = after if isinstance(after, tuple) else (after, 2**62)
         rows = [
             row
             for row in self.rows
-            if row.position > after
+            if (row.position, row.seq) > cursor
             and (recorded_since_us is None or row.recorded_us >= recorded_since_us)
         ]
         return sorted(rows, key=lambda row: (row.position, row.seq))[:limit]
+
+    def notice_head(self) -> tuple[int, int]:
+        return max(((row.position, row.seq) for row in self.rows), default=(0, 0))
+
+    def caught_up(self) -> bool:
+        return not self.lagging
 
     def due(self, since_us: int, until_us: int) -> list[Row]:
         return [row for row in self.deadlines if since_us < row.recorded_us <= until_us]
@@ -604,3 +620,117 @@ def test_notifications_are_kept_in_the_store_once_per_id(tmp_path: Path) -> None
     assert again == [raised, published]
     assert again[0].withdraws is None
     tables.close()
+
+
+def test_every_notice_of_a_run_is_sent_however_many_share_its_position(world: World) -> None:
+    """One run of facts (one position) can raise more notices than a page holds."""
+    causes = [reported(world) for _ in range(1005)]
+    for cause in causes:
+        world.notice(cause, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+    world.projection.rows = [row._replace(position=1, seq=i) for i, row in
+                             enumerate(world.projection.rows)]  # fmt: skip
+    notifier = world.notifier()
+    step(notifier)
+    assert len(world.publisher.sent) == 1005
+    assert {body["cause"]["event_id"] for body in world.publisher.bodies()} == {
+        str(cause.originator_id) for cause in causes
+    }
+    step(notifier)
+    assert world.projection.reads[-1] == (1, 1004)  # idle: after the last row
+    assert len(world.publisher.sent) == 1005
+
+
+def test_an_idle_read_starts_after_the_notices_left_out_of_the_window(world: World) -> None:
+    cause = reported(world)
+    world.notice(cause, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+    world.clock.advance(WITHIN + 1)  # history by the time the hub starts
+    notifier = world.notifier()
+    step(notifier)
+    step(notifier)
+    assert world.projection.reads[-1] == (1, 0)
+    assert world.publisher.sent == []
+
+
+def _linked_to_another(world: World) -> UUID:
+    """The child's hub identity linked (later) to a second one, which the council holds
+    under another reference, recorded after the first."""
+    other = uuid4()
+    world.clock.advance(60)
+    world.fact("local_authority", {"la_child_id": "LA-OTHER-99"}, child=other)
+    world.projection.components[world.child.bytes] = [world.child.bytes, other.bytes]
+    return other
+
+
+def test_a_resend_names_the_child_it_was_raised_about_after_a_link(world: World) -> None:
+    world.fact("local_authority", {"la_child_id": LA_REF})
+    cause = world.fact("police", {"police_person_id": POLICE_REF}, "missing.reported")
+    world.notice(cause, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+    world.publisher.lose_acks = 1
+    step(world.notifier())
+
+    _linked_to_another(world)
+    step(world.notifier())  # a restart: the notification is sent again
+    [one, two] = world.publisher.sent
+    assert world.publisher.bodies()[1]["child"] == {"ids": {"la_child_id": LA_REF}}
+    assert one == two
+    id = spec.notification_id(cause.originator_id, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+    raised = world.streams.stream(id)[0]
+    assert raised.members == [str(world.child)]  # the component when raised
+
+
+def test_a_withdrawal_after_a_link_names_the_child_the_agency_was_told_of(world: World) -> None:
+    world.fact("local_authority", {"la_child_id": LA_REF})
+    cause = world.fact("police", {"police_person_id": POLICE_REF}, "missing.reported")
+    world.notice(cause, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+    notifier = world.notifier()
+    step(notifier)
+
+    _linked_to_another(world)
+    retraction = world.fact("police", {"police_person_id": POLICE_REF}, "record.retracted")
+    world.notice(retraction, "*", "*", action="withdraw", detail={}, target=cause)
+    step(notifier)
+    original, withdrawal = world.publisher.bodies()
+    assert withdrawal["kind"] == spec.WITHDRAWN
+    assert withdrawal["child"] == original["child"] == {"ids": {"la_child_id": LA_REF}}
+    [stored] = world.streams.stream(UUID(withdrawal["notification_id"]))[:1]
+    assert stored.members == [str(world.child)]
+
+
+class _CountedFacts:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.gets = 0
+
+    def get(self, id: UUID) -> FactRecorded | None:
+        self.gets += 1
+        return self.store.facts.get(id)
+
+
+class _Counted:
+    """The store as the Notifier reads it, counting the facts it fetches (to unseal)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.facts = _CountedFacts(store)
+        self.keyring = store.keyring
+
+
+def test_only_the_recipients_latest_facts_are_opened_once_a_pass(world: World) -> None:
+    """A looked-after child with hundreds of council facts (placements, invoices)."""
+    for _ in range(300):
+        world.fact("local_authority", {"la_child_id": "LA-OLD-1"}, "care.placement_changed")
+    world.clock.advance(60)
+    world.fact("local_authority", {"la_child_id": LA_REF, "upn": "A123456789012"})
+    for _ in range(5):
+        world.fact("local_authority", {"la_child_id": LA_REF}, "care.placement_changed")
+    cause = world.fact("police", {"police_person_id": POLICE_REF}, "missing.reported")
+    world.notice(cause, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+    world.notice(cause, spec.RISK_REVIEW_ADVISED, spec.LA)
+    counted = _Counted(world.store)
+    notifier = Notifier(world.streams, counted, world.projection, world.publisher,
+                        within=WITHIN, clock=world.clock)  # fmt: skip
+    step(notifier)
+
+    assert counted.facts.gets <= 20 + 1  # the latest 20, and the cause (police's), once
+    assert [body["child"]["ids"] for body in world.publisher.bodies()] == [
+        {"la_child_id": LA_REF, "upn": "A123456789012"}
+    ] * 2

@@ -12,8 +12,19 @@ from typing import Any
 import pytest
 
 from contracts import notifications as n
+from contracts.examples import example_event
 from hub.config import Settings
-from projections import Notice, catch_up, children_of, due, facts_by, notices
+from projections import (
+    Notice,
+    ProjectionStore,
+    catch_up,
+    children_of,
+    due,
+    facts_by,
+    head,
+    notice_head,
+    notices,
+)
 from projections._time import to_us
 from tests.history import History, child
 
@@ -350,9 +361,18 @@ def test_a_link_recorded_later_raises_nothing_past(history: History) -> None:
     history.episode("M2", "2021-02-20T20:00:00+00:00", council)
     history.episode("M3", "2021-03-01T20:00:00+00:00", police_only)
     history.event("identity.linked", "2021-03-05T09:00:00+00:00", child=council, other=police_only)
-    assert said(history) == []
-    history.episode("M4", "2021-03-06T20:00:00+00:00", council)  # four now; three before it
-    assert raised(history) == []
+    assert said(history) == []  # the link raises nothing for the past
+    # The next episode is the one child's fourth in 90 days, and the child was never told
+    # as one: told now, once, caused by M4.
+    m4 = history.episode("M4", "2021-03-06T20:00:00+00:00", council)
+    assert raised(history) == [
+        (n.REPEAT_THRESHOLD_REACHED, n.LA, ""),
+        (n.REPEAT_THRESHOLD_REACHED, n.POLICE, ""),
+    ]
+    assert said(history)[0].cause_id == eid(m4)
+    assert said(history)[0].detail["episodes_in_window"] == 4
+    history.episode("M5", "2021-03-07T20:00:00+00:00", council)
+    assert len(raised(history)) == 2
 
 
 def test_an_emergency_attendance_of_a_child_in_care_or_on_a_plan(history: History) -> None:
@@ -461,3 +481,250 @@ def test_a_corrected_found_time_moves_the_deadline(history: History) -> None:
     (overdue,) = due(history.projection, 0, us("2030-01-01T00:00:00+00:00"))
     assert overdue.detail["due_by"] == "2021-03-05T10:00:00+00:00"
     assert withdrawn(history) == []  # it is still the episode's found time
+
+
+# Review fixes: the repeat threshold in any order, corrections judged against the payload
+# they replaced, a found told once per episode and also when its report comes later, runs
+# never split, and the read side's cursor.
+
+
+def test_an_episode_recorded_late_that_completes_a_window_is_told(history: History) -> None:
+    history.episode("A1", "2021-03-01T12:00:00+00:00", police(7))
+    a3 = history.episode("A3", "2021-03-20T12:00:00+00:00", police(7))
+    history.episode("A2", "2021-03-10T12:00:00+00:00", police(7))  # recorded last
+    assert raised(history) == [
+        (n.REPEAT_THRESHOLD_REACHED, n.LA, ""),
+        (n.REPEAT_THRESHOLD_REACHED, n.POLICE, ""),
+    ]
+    told = said(history)[0]
+    # It cites the report of the episode at which the child reached 3 (A3's window), not
+    # the one that arrived last: the same notice whatever order the reports come in.
+    assert told.cause_id == eid(a3)
+    assert told.detail["episodes_in_window"] == 3
+
+
+def test_a_backfilled_episode_and_an_unrelated_correction_change_nothing(
+    history: History,
+) -> None:
+    for ref, seen in (("B1", "2021-03-01T12:00:00+00:00"), ("B2", "2021-03-10T12:00:00+00:00")):
+        history.episode(ref, seen, police(8))
+    b3 = history.episode("B3", "2021-03-20T12:00:00+00:00", police(8))
+    assert len(raised(history)) == 2
+    # Backfilled between them: four in the window now, the same stretch: not told again.
+    history.episode("B25", "2021-03-15T12:00:00+00:00", police(8))
+    assert len(raised(history)) == 2
+    history.correct(b3, classification="missing", risk="medium")  # e.g. a typo fixed
+    assert withdrawn(history) == []
+    # Corrected to a year later: no longer above the threshold there: withdrawn.
+    history.correct(b3, last_seen_at="2022-03-20T12:00:00+00:00")
+    assert withdrawn(history) == [
+        (n.REPEAT_THRESHOLD_REACHED, "*", eid(b3), "record.corrected"),
+    ]
+
+
+def test_a_regrading_then_an_unrelated_correction_withdraws_nothing(history: History) -> None:
+    history.event("cse.concern_raised", "2021-02-01T09:00:00+00:00", child=child(9))
+    report = history.episode("C1", "2021-02-10T20:00:00+00:00", child(9, police=True), risk="low")
+    assert [kind for kind, _, _ in raised(history)] == [n.RISK_REVIEW_ADVISED] * 2
+    history.event(
+        "missing.risk_regraded",
+        "2021-02-11T09:00:00+00:00",
+        child=child(9, police=True),
+        episode_ref="C1",
+        risk="high",
+    )
+    history.correct(report, missing_from={**report["payload"]["missing_from"]})  # the same
+    assert withdrawn(history) == []
+
+
+def test_a_found_entered_twice_is_told_once(history: History) -> None:
+    in_care(history, 1)
+    history.episode("E1", "2021-03-01T20:00:00+00:00", police(1))
+    first = _found(history, 1, "E1", "2021-03-02T08:00:00+00:00")
+    _found(history, 1, "E1", "2021-03-02T08:00:00+00:00")  # entered again: a new event_id
+    assert raised(history) == [
+        (n.LOOKED_AFTER_CHILD_REPORTED, n.LA, "E1"),
+        (n.LOOKED_AFTER_CHILD_FOUND, n.LA, "E1"),
+    ]
+    (overdue,) = due(history.projection, 0, us("2030-01-01T00:00:00+00:00"))
+    assert overdue.cause_id == eid(first)
+
+
+def test_a_found_recorded_before_its_report_is_told_with_the_report(history: History) -> None:
+    in_care(history, 1)
+    found = _found(history, 1, "E1", "2021-03-02T08:00:00+00:00")
+    assert said(history) == []  # no occasion yet
+    history.episode("E1", "2021-03-01T20:00:00+00:00", police(1))
+    assert raised(history) == [
+        (n.LOOKED_AFTER_CHILD_REPORTED, n.LA, "E1"),
+        (n.LOOKED_AFTER_CHILD_FOUND, n.LA, "E1"),
+    ]
+    notes = said(history)
+    assert notes[1].cause_id == eid(found)
+    assert notes[0].position == notes[1].position  # raised by the report's run
+    (overdue,) = due(history.projection, 0, us("2030-01-01T00:00:00+00:00"))
+    assert overdue.cause_id == eid(found)
+    # A second report of the same incident judges nothing again.
+    history.episode("E1", "2021-03-01T20:00:00+00:00", police(1))
+    assert len(raised(history)) == 2
+
+
+def test_a_found_and_its_report_in_one_run_are_told_once(history: History) -> None:
+    in_care(history, 1)
+    found = example_event(
+        "missing.found",
+        occurred_at="2021-03-02T08:00:00+00:00",
+        child=police(1),
+        episode_ref="E1",
+        found_at="2021-03-02T08:00:00+00:00",
+    )
+    report = example_event(
+        "missing.reported",
+        occurred_at="2021-03-01T20:00:00+00:00",
+        child=police(1),
+        episode_ref="E1",
+        last_seen_at="2021-03-01T20:00:00+00:00",
+    )
+    history.record(report, found)
+    history.record(found, report)  # again, the other way round: duplicates
+    assert raised(history) == [
+        (n.LOOKED_AFTER_CHILD_REPORTED, n.LA, "E1"),
+        (n.LOOKED_AFTER_CHILD_FOUND, n.LA, "E1"),
+    ]
+
+
+def test_a_corrected_found_withdraws_only_when_its_new_time_is_not_the_episodes(
+    history: History,
+) -> None:
+    in_care(history, 1)
+    history.episode("E1", "2021-03-01T20:00:00+00:00", police(1))
+    found = _found(history, 1, "E1", "2021-03-02T08:00:00+00:00")
+    # An earlier found recorded later: the episode's found time is its now; not told (the
+    # episode's found was told), and the first found's notice stands.
+    _found(history, 1, "E1", "2021-03-02T07:00:00+00:00")
+    history.correct(found, found_at="2021-03-02T08:30:00+00:00")
+    assert withdrawn(history) == []  # it was not the found time before the correction either
+    (overdue,) = due(history.projection, 0, us("2030-01-01T00:00:00+00:00"))
+    assert overdue.detail["found_at"] == "2021-03-02T08:30:00+00:00"
+
+
+def _projected(history: History, page: int) -> list[tuple[Any, ...]]:
+    store = ProjectionStore(history.settings.data_dir / f"paged-{page}.sqlite")
+    catch_up(history.feed, store, page=page)
+    rows = [tuple(x) for x in notices(store, 0)]
+    deadlines = due(store, 0, us("2030-01-01T00:00:00+00:00"))
+    store.close()
+    return [*rows, *deadlines]
+
+
+def test_a_run_split_by_a_page_gives_the_same_notices(history: History) -> None:
+    in_care(history, 1)  # position 1, its own run
+    report = example_event(
+        "missing.reported",
+        occurred_at="2021-03-01T20:00:00+00:00",
+        child=police(1),
+        episode_ref="E1",
+        last_seen_at="2021-03-01T20:00:00+00:00",
+        risk="low",
+    )
+    found = example_event(
+        "missing.found",
+        occurred_at="2021-03-02T08:00:00+00:00",
+        child=police(1),
+        episode_ref="E1",
+        found_at="2021-03-02T08:00:00+00:00",
+    )
+    interview = example_event(
+        "return_interview.completed",
+        occurred_at="2021-03-03T10:00:00+00:00",
+        child=child(1),
+        episode_ref="E1",
+    )
+    history.record(report, found, interview)  # positions 2-4, recorded together
+    retraction = example_event(
+        "record.retracted",
+        occurred_at="2021-03-01T20:00:00+00:00",
+        agency="police",
+        target_event_id=report["event_id"],
+        reason="recorded in error",
+    )
+    other = example_event(
+        "missing.reported",
+        occurred_at="2021-03-10T20:00:00+00:00",
+        child=police(1),
+        episode_ref="E2",
+        last_seen_at="2021-03-10T20:00:00+00:00",
+    )
+    history.record(other, retraction)  # positions 5-6
+    whole = _projected(history, 1000)
+    assert [x[4] for x in whole] == [
+        n.LOOKED_AFTER_CHILD_REPORTED,
+        n.LOOKED_AFTER_CHILD_FOUND,
+        n.LOOKED_AFTER_CHILD_REPORTED,
+        "*",
+        "*",
+    ]
+    for page in (1, 2, 3, 4, 5):
+        assert _projected(history, page) == whole, page
+
+
+def test_following_in_pages_applies_every_fact_once(history: History) -> None:
+    in_care(history, 1)
+    bodies = [
+        example_event(
+            "missing.reported",
+            occurred_at=f"2021-03-{day:02}T20:00:00+00:00",
+            child=police(1),
+            episode_ref=f"E{day}",
+            last_seen_at=f"2021-03-{day:02}T20:00:00+00:00",
+        )
+        for day in range(1, 8)
+    ]
+    history.record(*bodies[:3])
+    history.record(*bodies[3:])
+    store = ProjectionStore(history.settings.data_dir / "pages.sqlite")
+    assert catch_up(history.feed, store, page=2, max_pages=1) == 4  # 1, then the run 2-4
+    assert store.head()[0] == head(store) == 4
+    assert catch_up(history.feed, store, page=2) == 4
+    assert head(store) == 8
+    assert catch_up(history.feed, store, page=2) == 0
+    reported = [x for x in notices(store, 0) if x.kind == n.LOOKED_AFTER_CHILD_REPORTED]
+    assert [x.detail["episode_ref"] for x in reported] == [f"E{day}" for day in range(1, 8)]
+
+
+def test_notices_page_on_position_and_seq(history: History) -> None:
+    store = history.projection
+    assert notice_head(store) == (0, 0)
+    in_care(history, 1)
+    history.at("2022-02-01T09:00:00+00:00").episode("E1", "2021-03-01T20:00:00+00:00", police(1))
+    for ref, seen in (("E2", "2021-03-02T20:00:00+00:00"), ("E3", "2021-03-03T20:00:00+00:00")):
+        history.at("2022-02-02T09:00:00+00:00").episode(ref, seen, police(1))
+    rows = said(history)
+    # E3's run: looked after, and the threshold to two recipients, at one position.
+    assert [(x.position, x.seq) for x in rows][-3:] == [(rows[-1].position, s) for s in (0, 1, 2)]
+    assert notice_head(store) == (rows[-1].position, rows[-1].seq)
+    assert notices(store, (0, 0)) == rows
+    last = rows[-3]
+    assert notices(store, (last.position, last.seq)) == rows[-2:]
+    assert notices(store, (last.position, last.seq), 1) == [rows[-2]]
+    assert notices(store, last.position) == []  # an int: after the whole position
+    assert notices(store, last.position - 1) == rows[-3:]
+    assert notices(store, notice_head(store)) == []
+    # Recorded since: from the first position recorded since then, whatever the cursor.
+    since = us("2022-02-02T00:00:00+00:00")
+    recent = [x for x in rows if x.recorded_us >= since]
+    assert recent and len(recent) < len(rows)
+    assert notices(store, (0, 0), recorded_since_us=since) == recent
+    assert notices(store, 0, recorded_since_us=since) == recent
+    assert notices(store, (last.position, last.seq), recorded_since_us=since) == rows[-2:]
+    assert notices(store, (0, 0), recorded_since_us=us("2030-01-01T00:00:00+00:00")) == []
+    # Index-driven: what the read asks of SQLite.
+    plans: list[str] = []
+    store.db.set_trace_callback(plans.append)
+    try:
+        notices(store, (0, 0), recorded_since_us=since)
+    finally:
+        store.db.set_trace_callback(None)
+    (first,) = [sql for sql in plans if "MIN(position)" in sql]
+    (plan,) = store.db.execute(f"EXPLAIN QUERY PLAN {first}").fetchall()
+    assert "USING COVERING INDEX notice_recorded (recorded_us>?)" in plan[3]
