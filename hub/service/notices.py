@@ -89,6 +89,7 @@ class ProjectionNotices:
     ) -> None:
         self._open = open
         self._store_head = store_head
+        self._target: int | None = None  # the store's head the projection must reach
         self._projection: projections.ProjectionStore | None = None
 
     @property
@@ -108,21 +109,24 @@ class ProjectionNotices:
             return projections.notice_head(self.projection)
 
     def caught_up(self) -> bool:
-        # The projection's head first: at least the store's head read after it, the projection
-        # had every fact when its head was read.
+        """Has the projection applied every fact the store held when this was first asked
+        (since the last ``due``)? A fixed target, not the store's head each time: under
+        steady intake the projection is always a poll behind the latest fact, and would
+        never catch up with a moving head."""
+        if self._target is None:
+            self._target = self._store_head()
         with _unavailable():
-            return self.projection.head()[0] >= self._store_head()
+            return self.projection.head()[0] >= self._target
 
     def due(self, since_us: int, until_us: int) -> Sequence[Notice]:
-        """The deadlines fallen due, read in one snapshot of the projection, and none when
-        that snapshot turns out to be behind the store (facts stored since ``caught_up``: the
-        next tick reads them)."""
+        """The deadlines fallen due, read in one snapshot of the projection; none when that
+        snapshot lacks facts the store held at ``caught_up`` (a rebuild started since)."""
+        target = self._target if self._target is not None else self._store_head()
+        self._target = None
         with _unavailable(), self.projection.reading():
             head = self.projection.head()[0]
             rows = projections.due(self.projection, since_us, until_us)
-            if head < self._store_head():  # read after the snapshot was taken
-                return []
-        return rows
+        return rows if head >= target else []
 
     def children_of(self, root: bytes) -> Sequence[bytes]:
         with _unavailable():

@@ -49,13 +49,17 @@ from hub.domain.notifications import (
     NotificationRaised,
     NotificationWithheld,
 )
-from hub.errors import StoreConflict, StoreUnavailable, fault_frames
+from hub.errors import ConfigurationError, StoreConflict, StoreUnavailable, fault_frames
 from hub.service.naming import Held, Named, Naming
 from hub.service.notices import Cursor, Notice, NoticeReader, ProjectionNotices
 from hub.service.notified import sent_to
 from hub.service.ports import Streams
 
 log = logging.getLogger("hub.notify")
+_WAIT = (StoreUnavailable, ConfigurationError)
+"""Faults that stop a pass at the row, read again next time, rather than pass it over: the
+store away, or a data key that does not open (a master key rotated under a running hub, a
+wrong key file), which an operator mends; passing the row over would lose it."""
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TICK_EVERY = 15.0
 """Seconds between reads of the deadlines fallen due (overdue return interviews)."""
@@ -123,6 +127,7 @@ class Notifier:
         self._cursor: Cursor = (0, 0)
         self._since_us = 0
         self._tick_us = 0
+        self._tick_at: int | None = None  # a tick fallen due, waiting for the projection
         self._timed: set[UUID] = set()  # overdue notifications already stored
         self._broken: set[tuple[bytes, str, str]] = set()  # deadlines passed over (a fault)
         self._outbox: dict[UUID, _Outgoing] = {}  # stored as raised, to publish
@@ -174,6 +179,7 @@ class Notifier:
         now = _us(self.clock())
         self._since_us = now - self.within_us
         self._tick_us = 0  # the first step reads the deadlines
+        self._tick_at = None
         self._cursor = (0, 0)
         self.naming.forget()
         streams: dict[UUID, list[DomainEvent]] = {}
@@ -182,7 +188,17 @@ class Notifier:
         for events in streams.values():
             events.sort(key=lambda e: e.originator_version)
             if len(events) == 1 and isinstance(events[0], NotificationRaised):
-                self._again(events)
+                try:
+                    self._again(events)
+                except _WAIT:
+                    raise  # the whole start again, at the next step
+                except Exception as error:  # a bug: this notification, not every other
+                    self.health.failed += 1
+                    log.error(
+                        "a %s notification was left out of the outbox after a fault: %s",
+                        events[0].kind,
+                        fault_frames(error),
+                    )
         self._started = True
         self.health.pending = len(self._outbox)
         if self._outbox:
@@ -225,24 +241,28 @@ class Notifier:
         or fall due before its "found" notification was acknowledged. What was raised is
         skipped. Not while the projection is behind the store: its deadlines may not have met
         the return interviews that end them yet; the next tick reads them again."""
-        now = _us(self.clock())
-        if now - self._tick_us < TICK_EVERY * 1_000_000:
-            return
-        if self.reader.caught_up():
-            for row in self.reader.due(now - self.within_us, now):
-                key = (row.cause_id, row.kind, row.recipient)
-                if row.action != "raise" or key in self._broken:
-                    continue
-                if not self._isolated(self._raise_timed, row):
-                    self._broken.add(key)  # not tried again at each tick
-        self._tick_us = now
+        if self._tick_at is None:
+            now = _us(self.clock())
+            if now - self._tick_us < TICK_EVERY * 1_000_000:
+                return
+            self._tick_at = now  # judged as of now, once the projection has what was stored
+        if not self.reader.caught_up():
+            return  # tried again at the next step, not the next tick
+        at = self._tick_at
+        for row in self.reader.due(at - self.within_us, at):
+            key = (row.cause_id, row.kind, row.recipient)
+            if row.action != "raise" or key in self._broken:
+                continue
+            if not self._isolated(self._raise_timed, row):
+                self._broken.add(key)  # not tried again at each tick
+        self._tick_us, self._tick_at = at, None
 
     def _isolated(self, handle: Callable[[Notice], None], row: Notice) -> bool:
         """``handle(row)``; False when it failed for a fault of the hub's own, which is logged
         (its type and frames, never its text) and counted. The store away is raised."""
         try:
             handle(row)
-        except StoreUnavailable:
+        except _WAIT:
             raise
         except Exception as error:  # a bug: this row only, not every row after it
             self.health.failed += 1

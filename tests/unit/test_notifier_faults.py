@@ -19,7 +19,7 @@ from contracts import notifications as spec
 from contracts.examples import example_event
 from hub.domain.events import FactRecorded
 from hub.domain.notifications import NotificationPublished, NotificationRaised
-from hub.errors import StoreUnavailable
+from hub.errors import ConfigurationError, StoreUnavailable
 from hub.service.ingest import IngestService
 from hub.service.notices import ProjectionNotices
 from hub.service.notifications import RETRY_EVERY, TICK_EVERY, Notifier
@@ -204,3 +204,71 @@ def test_the_projection_reader_reads_deadlines_only_when_caught_up(tmp_path: Pat
     head = reader.notice_head()
     assert reader.notices(head, 10, None) == []
     assert list(reader.notices((0, 0), 10, None)) == list(projections.notices(projection, 0, 10))
+
+
+def test_a_key_that_does_not_open_stops_the_pass_and_loses_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data key that cannot be opened now (a master key rotated under the running hub, a
+    wrong key file) is for an operator to mend: the notice waits, it is not passed over."""
+    cause = reported(world)
+    world.notice(cause, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+    notifier = world.notifier()
+    opens = world.store.keyring.unseal
+
+    def shut(*args: Any) -> Any:
+        raise ConfigurationError("the data key does not open")
+
+    monkeypatch.setattr(world.store.keyring, "unseal", shut)
+    with pytest.raises(ConfigurationError):
+        step(notifier)
+    assert world.publisher.sent == [] and notifier.health.failed == 0
+    monkeypatch.setattr(world.store.keyring, "unseal", opens)
+    step(notifier)
+    assert _kinds(world) == [spec.LOOKED_AFTER_CHILD_REPORTED]
+
+
+def test_one_notification_that_fails_at_start_does_not_hold_back_the_others(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = reported(world), reported(world)
+    for cause in (first, second):
+        world.notice(cause, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+    world.publisher.down = True
+    step(world.notifier())  # both raised and kept in the outbox; then the hub stops
+    world.publisher.down = False
+    restarted = world.notifier()
+    named = restarted._identifiers
+    broken = spec.notification_id(first.originator_id, spec.LOOKED_AFTER_CHILD_REPORTED, spec.LA)
+
+    def naming(raised: NotificationRaised) -> Any:
+        if raised.originator_id == broken:
+            raise ValueError("a bug in naming this one")
+        return named(raised)
+
+    monkeypatch.setattr(restarted, "_identifiers", naming)
+    step(restarted)
+    [body] = world.publisher.bodies()
+    assert body["cause"]["event_id"] == str(second.originator_id)
+    assert restarted.health.failed == 2  # at start, and when its notice was read again
+
+
+def test_the_reader_waits_for_the_store_head_it_first_saw_not_a_moving_one(
+    tmp_path: Path,
+) -> None:
+    """Under steady intake the projection is always a poll behind the latest fact: the tick
+    waits for the facts stored when it fell due, not for every fact stored since."""
+    store = MemoryStore()
+    IngestService(store, "SAFEGUARDING").record(inbound(example_event("missing.reported")))
+    feed = store.feed()
+    projection = ProjectionStore(tmp_path / "projection.sqlite")
+    catch_up(feed, projection)
+    applied = feed.head()
+    heads = iter([applied, applied + 3, applied + 6, applied + 9])
+    reader = ProjectionNotices(lambda: projection, lambda: next(heads))
+    assert reader.caught_up()  # the store held `applied` when the tick fell due
+    assert reader.caught_up()  # ... and the store's new facts do not move the target
+    reader.due(0, 2**62)  # the tick done: the next one takes the store's head again
+    assert not reader.caught_up()  # applied + 3, not yet applied
+    assert not reader.caught_up()  # still applied + 3: not applied + 9
+    assert next(heads) == applied + 6  # the store head was read once for that tick
